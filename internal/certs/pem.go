@@ -1,0 +1,100 @@
+// Package certs holds the provider's understanding of PEM certificates and
+// keys. It has no Terraform imports: the provider glue converts framework
+// values to plain strings before calling it.
+package certs
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// DecodeCertificateDER returns the DER bytes of every CERTIFICATE block in
+// text, in order. Anything else in the text (other block types, bytes that
+// are not PEM) is an error, because the API accepts certificates only.
+func DecodeCertificateDER(text string) ([][]byte, error) {
+	rest := normalizeLines(text)
+	var ders [][]byte
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("found a %q PEM block where only CERTIFICATE blocks are allowed", block.Type)
+		}
+		ders = append(ders, block.Bytes)
+	}
+	if len(bytes.TrimSpace(rest)) > 0 {
+		if len(ders) == 0 {
+			return nil, errors.New("no PEM data found")
+		}
+		return nil, errors.New("found trailing data after the last PEM block")
+	}
+	if len(ders) == 0 {
+		return nil, errors.New("no PEM data found")
+	}
+	return ders, nil
+}
+
+// ParseCertificates decodes and parses every certificate in text.
+func ParseCertificates(text string) ([]*x509.Certificate, error) {
+	ders, err := DecodeCertificateDER(text)
+	if err != nil {
+		return nil, err
+	}
+	parsed := make([]*x509.Certificate, 0, len(ders))
+	for i, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d of %d does not parse: %w", i+1, len(ders), err)
+		}
+		parsed = append(parsed, c)
+	}
+	return parsed, nil
+}
+
+// SameCertificates reports whether a and b hold the same sequence of
+// certificates, whatever their line endings, wrapping or surrounding
+// whitespace. Text that does not decode is never equal to anything, so a
+// server answer we cannot read shows up as a difference instead of being
+// silently accepted.
+func SameCertificates(a, b string) bool {
+	da, err := DecodeCertificateDER(a)
+	if err != nil {
+		return false
+	}
+	db, err := DecodeCertificateDER(b)
+	if err != nil {
+		return false
+	}
+	if len(da) != len(db) {
+		return false
+	}
+	for i := range da {
+		if !bytes.Equal(da[i], db[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeLines strips the whitespace that text passes through on its way
+// from a configuration (CRLF line endings, heredoc indentation, blank lines)
+// so that decoding sees only what PEM itself defines.
+func normalizeLines(text string) []byte {
+	var b bytes.Buffer
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,85 @@
+package certs
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testCertPEM(t *testing.T, cn string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func TestSameCertificates(t *testing.T) {
+	a := testCertPEM(t, "a")
+	b := testCertPEM(t, "b")
+	bundle := a + b
+	crlf := strings.ReplaceAll(bundle, "\n", "\r\n")
+
+	cases := []struct {
+		name string
+		x, y string
+		want bool
+	}{
+		{"identical", a, a, true},
+		{"trailing newline removed", a, strings.TrimSpace(a), true},
+		{"crlf bundle", bundle, crlf, true},
+		{"blank line between blocks", bundle, a + "\n\n" + b, true},
+		{"indented heredoc", bundle, "  " + strings.TrimSpace(a) + "\n" + b, true},
+		{"different certificate", a, b, false},
+		{"order matters", a + b, b + a, false},
+		{"subset", bundle, a, false},
+		{"garbage never equal", "nope", "nope", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SameCertificates(tc.x, tc.y); got != tc.want {
+				t.Fatalf("SameCertificates = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeCertificateDERRejects(t *testing.T) {
+	a := testCertPEM(t, "a")
+	cases := map[string]struct {
+		text string
+		want string
+	}{
+		"empty":          {"", "no PEM data"},
+		"not pem":        {"hello", "no PEM data"},
+		"public key":     {"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", `"PUBLIC KEY"`},
+		"trailing data":  {a + "junk", "trailing data"},
+		"key after cert": {a + "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", `"PRIVATE KEY"`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := DecodeCertificateDER(tc.text)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

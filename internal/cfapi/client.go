@@ -1,0 +1,229 @@
+// Package cfapi is the provider's one client for Cloudflare's account mTLS
+// certificate API. It wraps the official Go SDK, owns authentication,
+// retries and logging, and turns API failures into *APIError values. It has
+// no Terraform framework imports; callers pass and receive plain Go values.
+package cfapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v7/mtls_certificates"
+	"github.com/cloudflare/cloudflare-go/v7/option"
+)
+
+// DefaultBaseURL is Cloudflare's public API endpoint.
+const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
+
+// Config holds everything needed to build a Client. Exactly one
+// authentication scheme must be set: APIToken, or APIKey with APIEmail.
+type Config struct {
+	APIToken   string
+	APIKey     string
+	APIEmail   string
+	BaseURL    string
+	MaxRetries int
+	UserAgent  string
+	// HTTPClient is optional; tests use it to reach an in-process emulator.
+	HTTPClient *http.Client
+}
+
+// Client talks to the mTLS certificate endpoints. It is safe for concurrent
+// use and meant to be shared by every resource of one provider instance.
+type Client struct {
+	certs        *mtls_certificates.MTLSCertificateService
+	associations *mtls_certificates.AssociationService
+}
+
+// Certificate is one mTLS certificate as the API reports it.
+type Certificate struct {
+	ID           string
+	Name         string
+	CA           bool
+	Certificates string
+	Issuer       string
+	SerialNumber string
+	Signature    string
+	ExpiresOn    time.Time
+	UploadedOn   time.Time
+	Type         string
+}
+
+// UploadRequest is the body of an upload.
+type UploadRequest struct {
+	AccountID    string
+	Name         string
+	CA           bool
+	Certificates string
+	PrivateKey   string
+}
+
+// Association is one Cloudflare service that uses a certificate.
+type Association struct {
+	Service string
+	Status  string
+}
+
+// New builds a Client from cfg.
+func New(cfg Config) (*Client, error) {
+	if err := validateAuth(cfg); err != nil {
+		return nil, err
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if err := ValidateBaseURL(base); err != nil {
+		return nil, err
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	opts := []option.RequestOption{
+		option.WithBaseURL(base),
+		option.WithHTTPClient(httpClient),
+		option.WithMaxRetries(cfg.MaxRetries),
+		option.WithMiddleware(newRequestLogger(cfg).middleware),
+	}
+	if cfg.UserAgent != "" {
+		opts = append(opts, option.WithHeader("User-Agent", cfg.UserAgent))
+	}
+	if cfg.APIToken != "" {
+		opts = append(opts, option.WithAPIToken(cfg.APIToken))
+	} else {
+		opts = append(opts, option.WithAPIKey(cfg.APIKey), option.WithAPIEmail(cfg.APIEmail))
+	}
+	return &Client{
+		certs:        mtls_certificates.NewMTLSCertificateService(opts...),
+		associations: mtls_certificates.NewAssociationService(opts...),
+	}, nil
+}
+
+func validateAuth(cfg Config) error {
+	token := cfg.APIToken != ""
+	key := cfg.APIKey != "" || cfg.APIEmail != ""
+	switch {
+	case token && key:
+		return errors.New("both an API token and an API key/email are set; use exactly one scheme")
+	case !token && !key:
+		return errors.New("no credentials are set; set an API token, or an API key with its email")
+	case key && (cfg.APIKey == "" || cfg.APIEmail == ""):
+		return errors.New("an API key needs its account email, and an email needs its API key")
+	}
+	return nil
+}
+
+// Upload creates a certificate. The API has no update: every change is a
+// new upload.
+func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, error) {
+	// The SDK's field wrapper type lives in an internal package, so its
+	// fields are set directly instead of through the root package's F helper
+	// (importing the root package would link the whole Cloudflare API).
+	var params mtls_certificates.MTLSCertificateNewParams
+	params.AccountID.Value, params.AccountID.Present = req.AccountID, true
+	params.CA.Value, params.CA.Present = req.CA, true
+	params.Certificates.Value, params.Certificates.Present = req.Certificates, true
+	if req.Name != "" {
+		params.Name.Value, params.Name.Present = req.Name, true
+	}
+	if req.PrivateKey != "" {
+		params.PrivateKey.Value, params.PrivateKey.Present = req.PrivateKey, true
+	}
+	res, err := c.certs.New(ctx, params)
+	if err != nil {
+		return nil, wrapError("upload", err)
+	}
+	if res == nil || res.ID == "" {
+		return nil, &APIError{Operation: "upload", Message: "the API reported success but returned no certificate"}
+	}
+	return &Certificate{
+		ID:           res.ID,
+		Name:         res.Name,
+		CA:           res.CA,
+		Certificates: res.Certificates,
+		Issuer:       res.Issuer,
+		SerialNumber: res.SerialNumber,
+		Signature:    res.Signature,
+		ExpiresOn:    res.ExpiresOn,
+		UploadedOn:   res.UploadedOn,
+		Type:         string(res.Type),
+	}, nil
+}
+
+// Get fetches one certificate. A certificate that does not exist gives an
+// error for which IsNotFound is true.
+func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, error) {
+	var params mtls_certificates.MTLSCertificateGetParams
+	params.AccountID.Value, params.AccountID.Present = accountID, true
+	res, err := c.certs.Get(ctx, id, params)
+	if err != nil {
+		return nil, wrapError("read", err)
+	}
+	if res == nil || res.ID == "" {
+		return nil, &APIError{Operation: "read", Message: "the API reported success but returned no certificate"}
+	}
+	return fromSDK(res), nil
+}
+
+// List returns the certificates of an account.
+func (c *Client) List(ctx context.Context, accountID string) ([]Certificate, error) {
+	var params mtls_certificates.MTLSCertificateListParams
+	params.AccountID.Value, params.AccountID.Present = accountID, true
+	page, err := c.certs.List(ctx, params)
+	if err != nil {
+		return nil, wrapError("list", err)
+	}
+	out := make([]Certificate, 0, len(page.Result))
+	for i := range page.Result {
+		out = append(out, *fromSDK(&page.Result[i]))
+	}
+	return out, nil
+}
+
+// Delete removes a certificate. It does not treat "not found" as success:
+// the caller decides what a missing certificate means.
+func (c *Client) Delete(ctx context.Context, accountID, id string) error {
+	var params mtls_certificates.MTLSCertificateDeleteParams
+	params.AccountID.Value, params.AccountID.Present = accountID, true
+	_, err := c.certs.Delete(ctx, id, params)
+	return wrapError("delete", err)
+}
+
+// Associations lists the services that use a certificate.
+func (c *Client) Associations(ctx context.Context, accountID, id string) ([]Association, error) {
+	var params mtls_certificates.AssociationGetParams
+	params.AccountID.Value, params.AccountID.Present = accountID, true
+	page, err := c.associations.Get(ctx, id, params)
+	if err != nil {
+		return nil, wrapError("list associations", err)
+	}
+	out := make([]Association, 0, len(page.Result))
+	for _, a := range page.Result {
+		out = append(out, Association{Service: a.Service, Status: a.Status})
+	}
+	return out, nil
+}
+
+func fromSDK(c *mtls_certificates.MTLSCertificate) *Certificate {
+	return &Certificate{
+		ID:           c.ID,
+		Name:         c.Name,
+		CA:           c.CA,
+		Certificates: c.Certificates,
+		Issuer:       c.Issuer,
+		SerialNumber: c.SerialNumber,
+		Signature:    c.Signature,
+		ExpiresOn:    c.ExpiresOn,
+		UploadedOn:   c.UploadedOn,
+		Type:         string(c.Type),
+	}
+}
+
+// String keeps %v of a request from printing the private key.
+func (r UploadRequest) String() string {
+	return fmt.Sprintf("upload(account=%s name=%q ca=%t private_key_set=%t)", r.AccountID, r.Name, r.CA, r.PrivateKey != "")
+}

@@ -1,0 +1,208 @@
+// Package provider is the Terraform framework glue of the mtls provider:
+// the provider, its resources, data sources and functions. Certificate logic
+// lives in internal/certs and API calls in internal/cfapi.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+)
+
+// RegistryAddress is where the provider is published.
+const RegistryAddress = "registry.terraform.io/tf-mtls/mtls"
+
+// Environment variables the provider reads when its configuration leaves a
+// value unset. They are the conventional Cloudflare names.
+const (
+	EnvAPIToken  = "CLOUDFLARE_API_TOKEN"
+	EnvAPIKey    = "CLOUDFLARE_API_KEY"
+	EnvAPIEmail  = "CLOUDFLARE_EMAIL"
+	EnvAccountID = "CLOUDFLARE_ACCOUNT_ID"
+	EnvBaseURL   = "CLOUDFLARE_BASE_URL"
+)
+
+const defaultMaxRetries = 3
+
+var accountIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+var (
+	_ provider.Provider                   = (*mtlsProvider)(nil)
+	_ provider.ProviderWithValidateConfig = (*mtlsProvider)(nil)
+)
+
+type mtlsProvider struct {
+	version string
+}
+
+// New returns a constructor of the provider, as providerserver.Serve wants.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &mtlsProvider{version: version} }
+}
+
+type providerModel struct {
+	APIToken   types.String `tfsdk:"api_token"`
+	APIKey     types.String `tfsdk:"api_key"`
+	APIEmail   types.String `tfsdk:"api_email"`
+	AccountID  types.String `tfsdk:"account_id"`
+	BaseURL    types.String `tfsdk:"base_url"`
+	MaxRetries types.Int64  `tfsdk:"max_retries"`
+}
+
+// providerData is what Configure hands to every resource and data source:
+// one client per provider instance, and the default account.
+type providerData struct {
+	client    *cfapi.Client
+	accountID string
+}
+
+func (p *mtlsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "mtls"
+	resp.Version = p.version
+}
+
+func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Manages Cloudflare account-level mTLS certificates. Authenticate with an API token " +
+			"(preferred), or with a global API key and its email; exactly one of the two schemes must be set, " +
+			"in this block or through the environment.",
+		Attributes: map[string]schema.Attribute{
+			"api_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				Description: "Cloudflare API token with the \"SSL and Certificates\" permission (read for reads, " +
+					"edit for uploads and deletes). Falls back to `" + EnvAPIToken + "`. Conflicts with `api_key`.",
+			},
+			"api_key": schema.StringAttribute{
+				Optional:    true,
+				Sensitive:   true,
+				Description: "Cloudflare global API key; needs `api_email`. Falls back to `" + EnvAPIKey + "`. Conflicts with `api_token`.",
+			},
+			"api_email": schema.StringAttribute{
+				Optional:    true,
+				Description: "Email of the account that owns `api_key`. Falls back to `" + EnvAPIEmail + "`.",
+			},
+			"account_id": schema.StringAttribute{
+				Optional: true,
+				Description: "Default Cloudflare account ID (32 lowercase hexadecimal characters) for every " +
+					"resource and data source that does not set its own. Falls back to `" + EnvAccountID + "`.",
+				Validators: []validator.String{accountIDValidator()},
+			},
+			"base_url": schema.StringAttribute{
+				Optional: true,
+				Description: "Base URL of the Cloudflare API. Defaults to `" + cfapi.DefaultBaseURL + "`; falls back to `" +
+					EnvBaseURL + "`. Must use `https://`, except for loopback hosts (127.0.0.0/8, ::1, localhost), " +
+					"where `http://` is allowed for local emulators.",
+				Validators: []validator.String{baseURLValidator{}},
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional: true,
+				Description: fmt.Sprintf("How many times a request that failed for a transient reason (HTTP 408, 409, "+
+					"429, 5XX or a connection error) is retried. Defaults to %d.", defaultMaxRetries),
+				Validators: []validator.Int64{int64validator.Between(0, 10)},
+			},
+		},
+	}
+}
+
+func accountIDValidator() validator.String {
+	return stringvalidator.RegexMatches(accountIDPattern,
+		"must be a Cloudflare account ID: 32 lowercase hexadecimal characters")
+}
+
+// ValidateConfig catches conflicting credentials in the configuration
+// itself. Whether any credentials exist at all is only known in Configure,
+// where the environment is consulted.
+func (p *mtlsProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if isSet(cfg.APIToken) && (isSet(cfg.APIKey) || isSet(cfg.APIEmail)) {
+		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Conflicting Cloudflare Credentials",
+			"Both api_token and api_key/api_email are set. Use exactly one authentication scheme: an API token "+
+				"(preferred), or a global API key with its email.")
+	}
+}
+
+// isSet is true for a known, non-empty value. Unknown values are not an
+// error at plan time: they are resolved before Configure runs at apply.
+func isSet(v types.String) bool { return !v.IsNull() && !v.IsUnknown() && v.ValueString() != "" }
+
+func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, v := range []types.String{cfg.APIToken, cfg.APIKey, cfg.APIEmail, cfg.AccountID, cfg.BaseURL} {
+		if v.IsUnknown() {
+			// The configuration depends on values known only after apply.
+			// Leave the provider unconfigured: plans still work, and any
+			// operation that needs the API says why it cannot run.
+			tflog.Debug(ctx, "Provider configuration has unknown values; deferring client setup")
+			return
+		}
+	}
+
+	settings, diags := resolveSettings(cfg, os.LookupEnv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	client, err := cfapi.New(cfapi.Config{
+		APIToken:   settings.apiToken,
+		APIKey:     settings.apiKey,
+		APIEmail:   settings.apiEmail,
+		BaseURL:    settings.baseURL,
+		MaxRetries: settings.maxRetries,
+		UserAgent:  userAgent(p.version, req.TerraformVersion),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Configure the mtls Provider", err.Error())
+		return
+	}
+	data := &providerData{client: client, accountID: settings.accountID}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+	tflog.Debug(ctx, "Configured the mtls provider", map[string]any{
+		"base_url":    settings.baseURL,
+		"auth_scheme": settings.scheme(),
+		"max_retries": settings.maxRetries,
+		"account_id":  settings.accountID,
+	})
+}
+
+func userAgent(version, terraformVersion string) string {
+	ua := "terraform-provider-mtls/" + version
+	if terraformVersion != "" {
+		ua += " terraform/" + terraformVersion
+	}
+	return ua
+}
+
+func (p *mtlsProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		newCertificateResource,
+	}
+}
+
+func (p *mtlsProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return nil
+}
