@@ -2,6 +2,7 @@ package acctest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -23,6 +24,16 @@ func (e *Env) Client(t *testing.T) *cfapi.Client {
 		t.Fatalf("building API client: %v", err)
 	}
 	return c
+}
+
+// LiveClient is a client for the live API from the environment, for the
+// sweeper.
+func LiveClient() (*cfapi.Client, string, error) {
+	if !IsLive() {
+		return nil, "", fmt.Errorf("set %s and %s to sweep the live API", provider.EnvAPIToken, provider.EnvAccountID)
+	}
+	c, err := cfapi.New(cfapi.Config{APIToken: os.Getenv(provider.EnvAPIToken), BaseURL: os.Getenv(provider.EnvBaseURL), MaxRetries: 2})
+	return c, os.Getenv(provider.EnvAccountID), err
 }
 
 // CertificatesNamed lists the account's certificates whose name starts with prefix.

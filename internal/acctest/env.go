@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -130,4 +132,19 @@ func randomHex(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// ExpectErrorFragments matches CLI error output holding each fragment in
+// order. The CLI wraps long lines, so any run of spaces in a fragment also
+// matches a line break.
+func ExpectErrorFragments(fragments ...string) *regexp.Regexp {
+	parts := make([]string, 0, len(fragments))
+	for _, f := range fragments {
+		words := strings.Fields(f)
+		for i, w := range words {
+			words[i] = regexp.QuoteMeta(w)
+		}
+		parts = append(parts, strings.Join(words, `\s+`))
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, `.*`))
 }

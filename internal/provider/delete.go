@@ -73,5 +73,9 @@ func inUseDetail(accountID, id string, associations []cfapi.Association, err err
 // apiErrorDetail is the one place that turns an API failure into diagnostic
 // text: what happened and what to do first, then the API's own words.
 func apiErrorDetail(lead string, err error) string {
+	if cfapi.IsAuthError(err) {
+		lead += "\n\nCheck that the credentials are valid and that the API token has the \"SSL and Certificates\" " +
+			"permission (edit for uploads and deletes) on this account."
+	}
 	return lead + "\n\nCloudflare API: " + err.Error()
 }

@@ -1,0 +1,261 @@
+package provider_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+)
+
+func caConfig(providerBlock, name, pemText string) string {
+	return providerBlock + fmt.Sprintf(`
+resource "mtls_certificate" "ca" {
+  name         = %q
+  ca           = true
+  certificates = %q
+}
+`, name, strings.TrimSpace(pemText))
+}
+
+// TestAccCertificate_destroyInUse: Cloudflare refuses to delete a
+// certificate a service uses. Destroy must name the service and status,
+// keep the certificate in state and in the account, and succeed once the
+// service lets go.
+func TestAccCertificate_destroyInUse(t *testing.T) {
+	t.Parallel()
+	env := acctest.NewWithOptions(t, emulator.Options{InUseStatus: 400, InUseCode: 1499})
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "in use root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	stored := func() emulator.Certificate {
+		certs := env.Emulator.Certificates(env.AccountID)
+		if len(certs) != 1 {
+			t.Fatalf("emulator holds %d certificates, want 1", len(certs))
+		}
+		return certs[0]
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					env.Emulator.SetAssociations(env.AccountID, stored().ID, []emulator.Association{
+						{Service: "gateway", Status: "pending_deployment"},
+						{Service: "access", Status: "active"},
+					})
+				},
+				Config:      config,
+				Destroy:     true,
+				ExpectError: acctest.ExpectErrorFragments("Unable to Delete mTLS Certificate", "still used by 2 Cloudflare services", `service "gateway" (status "pending_deployment")`, `service "access" (status "active")`, "Nothing was deleted"),
+			},
+			{
+				// Nothing was lost: the certificate is still in the account
+				// and in state, with the same id.
+				PreConfig: func() {
+					stored()
+					env.Emulator.ClearAssociations()
+				},
+				Config: config,
+				Check: func(s *terraform.State) error {
+					if got, want := s.RootModule().Resources["mtls_certificate.ca"].Primary.ID, stored().ID; got != want {
+						return fmt.Errorf("state id %q, emulator id %q", got, want)
+					}
+					return nil
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+			},
+		},
+	})
+}
+
+// TestAccCertificate_destroyRefusedNotInUse: a refused delete with no
+// associations shows the API's own code and message.
+func TestAccCertificate_destroyRefusedNotInUse(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "refused root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteDelete, Status: 403, Code: 9109, Message: "Unauthorized to access requested resource"})
+				},
+				Config:      config,
+				Destroy:     true,
+				ExpectError: acctest.ExpectErrorFragments("no service is using it", "code 9109: Unauthorized to access requested resource"),
+			},
+		},
+	})
+}
+
+func TestAccCertificate_apiKeyAuth(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "api key root")
+	name := acctest.UniqueName(t)
+	providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_key = %q\n  api_email = %q\n  account_id = %q", env.Key, env.Email, env.AccountID))
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config: caConfig(providerBlock, name, ca.PEM),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("type"), knownvalue.StringExact("custom")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccCertificate_wrongCredentials(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "wrong credentials root")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = \"not-the-token\"\n  account_id = %q", env.AccountID)), "x", ca.PEM),
+				ExpectError: acctest.ExpectErrorFragments("Unable to Create mTLS Certificate", "Check that the credentials are valid", "HTTP 403", "code 10000: Authentication error"),
+			},
+		},
+	})
+	if n := env.Emulator.CertificateCount(env.AccountID); n != 0 {
+		t.Fatalf("emulator holds %d certificates after a refused upload", n)
+	}
+}
+
+func TestAccProvider_configurationErrors(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "provider config root")
+	cases := map[string]struct {
+		body string
+		want []string
+	}{
+		"conflicting schemes":   {`api_token = "a"` + "\n" + `api_key = "b"` + "\n" + `api_email = "c@example.com"`, []string{"Conflicting Cloudflare Credentials"}},
+		"key without email":     {`api_key = "b"`, []string{`Incomplete Cloudflare Credentials`, `api_email`}},
+		"no credentials":        {``, []string{`Missing Cloudflare Credentials`, `CLOUDFLARE_API_TOKEN`}},
+		"http to a remote host": {`api_token = "a"` + "\n" + `base_url = "http://api.example.com/client/v4"`, []string{`Invalid Cloudflare API Base URL`, `only https is allowed`}},
+		"bad account id":        {`api_token = "a"` + "\n" + `account_id = "ACCOUNT"`, []string{`Invalid Attribute Value Match`, `32 lowercase hexadecimal`}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if name == "no credentials" && acctest.IsLive() {
+				t.Skip("credentials come from the environment when live")
+			}
+			block := "provider \"mtls\" {\n" + tc.body + "\n}\n"
+			if !strings.Contains(tc.body, "base_url") {
+				block = env.ProviderConfigWith(tc.body)
+			}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				Steps: []resource.TestStep{{
+					Config:      caConfig(block, "x", ca.PEM),
+					ExpectError: acctest.ExpectErrorFragments(tc.want...),
+				}},
+			})
+			if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 0 {
+				t.Fatalf("emulator saw %d uploads; a configuration error must stop before any request", n)
+			}
+		})
+	}
+}
+
+func TestAccCertificate_missingAccount(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "missing account root")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			Config:      caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = %q", env.Token)), "x", ca.PEM),
+			ExpectError: acctest.ExpectErrorFragments("Missing Account ID", "CLOUDFLARE_ACCOUNT_ID"),
+		}},
+	})
+	if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 0 {
+		t.Fatalf("emulator saw %d uploads", n)
+	}
+}
+
+func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	ca := acctest.NewCA(t, "invalid pem root")
+	cases := map[string]struct {
+		text string
+		want []string
+	}{
+		"public key":          {"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----", []string{`Invalid Certificate PEM`, `"PUBLIC KEY"`}},
+		"not pem":             {"hello", []string{`Invalid Certificate PEM`, `no PEM data found`}},
+		"key in certificates": {ca.PEM + ca.KeyPEM, []string{`Invalid Certificate PEM`, `"PRIVATE KEY"`}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				Steps: []resource.TestStep{{
+					Config:      caConfig(env.ProviderConfig(), "x", tc.text),
+					ExpectError: acctest.ExpectErrorFragments(tc.want...),
+				}},
+			})
+		})
+	}
+	t.Cleanup(func() {
+		if env.Emulator != nil && env.Emulator.RequestCount(emulator.RouteUpload) != 0 {
+			t.Errorf("emulator saw %d uploads; invalid PEM must be caught before any request", env.Emulator.RequestCount(emulator.RouteUpload))
+		}
+	})
+}
+
+func TestAccCertificate_malformedImportID(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	ca := acctest.NewCA(t, "import id root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	steps := []resource.TestStep{{Config: config}}
+	for _, id := range []string{"a/b/c", "not-an-account/0123", env.AccountID + "/has spaces"} {
+		steps = append(steps, resource.TestStep{
+			Config:        config,
+			ResourceName:  "mtls_certificate.ca",
+			ImportState:   true,
+			ImportStateId: id,
+			ExpectError:   acctest.ExpectErrorFragments("Invalid Import ID", "expected <account_id>/<certificate_id>"),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps:                    steps,
+	})
+}
