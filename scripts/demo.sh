@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+say() { if [[ -t 1 ]]; then printf '\n\033[1m==> %s\033[0m\n' "$*"; else printf '\n==> %s\n' "$*"; fi; }
 
 say "Building the provider and the emulator"
 go build -o "$work/bin/terraform-provider-mtls" .
@@ -49,15 +49,15 @@ color=()
 [[ -t 1 ]] || color=(-no-color)
 
 say "terraform apply"
-"$cli" apply -auto-approve "${color[@]}" -input=false -var "certs_dir=$work/certs" 2>&1 | sed '/Warning: Provider development overrides/,/^╵/d'
+"$cli" apply -auto-approve "${color[@]}" -input=false -var "certs_dir=$work/certs"
 say "outputs"
 "$cli" output "${color[@]}"
 say "a second plan (expect no changes)"
 set +e
-"$cli" plan -detailed-exitcode "${color[@]}" -input=false -var "certs_dir=$work/certs" 2>&1 | sed '/Warning: Provider development overrides/,/^╵/d'
-plan_rc=${PIPESTATUS[0]}
+"$cli" plan -detailed-exitcode "${color[@]}" -input=false -var "certs_dir=$work/certs"
+plan_rc=$?
 set -e
 if [[ "$plan_rc" -ne 0 ]]; then echo "demo: the second plan was not empty (exit $plan_rc)" >&2; exit 1; fi
 say "terraform destroy"
-"$cli" destroy -auto-approve "${color[@]}" -input=false -var "certs_dir=$work/certs" 2>&1 | sed '/Warning: Provider development overrides/,/^╵/d'
+"$cli" destroy -auto-approve "${color[@]}" -input=false -var "certs_dir=$work/certs"
 say "Demo finished: uploaded, planned clean, destroyed"
