@@ -107,7 +107,7 @@ func Generate(t *testing.T, opts CertOptions, parent *Certificate) *Certificate 
 }
 
 // X509 is the parsed certificate.
-func (c *Certificate) X509() *x509.Certificate { return c.cert }
+func (ca *Certificate) X509() *x509.Certificate { return ca.cert }
 
 // Bundle joins certificates the way the API stores them: blocks separated by
 // one newline, no trailing newline.

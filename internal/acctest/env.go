@@ -119,7 +119,7 @@ func Factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	}
 }
 
-// UniqueName is a certificate name that the sweeper recognises.
+// UniqueName is a certificate name that the sweeper recognizes.
 func UniqueName(t *testing.T) string {
 	t.Helper()
 	return NamePrefix + randomHex(t, 6)

@@ -22,7 +22,7 @@ const maxLoggedBody = 8 << 10
 // requestLogger records each HTTP exchange at debug level. Headers are not
 // logged at all (they carry the token or key), secret fields of JSON bodies
 // are replaced before logging, and the credentials themselves are masked in
-// every message and field as a second line of defence.
+// every message and field as a second line of defense.
 type requestLogger struct {
 	secrets []string
 }

@@ -28,6 +28,8 @@ const RegistryAddress = "registry.terraform.io/tf-mtls/mtls"
 
 // Environment variables the provider reads when its configuration leaves a
 // value unset. They are the conventional Cloudflare names.
+//
+//nolint:gosec // G101: these are the names of environment variables, not credentials.
 const (
 	EnvAPIToken  = "CLOUDFLARE_API_TOKEN"
 	EnvAPIKey    = "CLOUDFLARE_API_KEY"
