@@ -1,0 +1,233 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPEMStyles(t *testing.T) {
+	ca := newCA(t)
+	leaf := newLeaf(t, ca, "leaf")
+	trimmed := func(s string) string { return strings.TrimSuffix(s, "\n") }
+	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+
+	tests := []struct {
+		name     string
+		style    PEMStyle
+		uploaded string
+		want     string
+	}{
+		{"normalized drops the trailing newline", PEMNormalized, ca.pem, trimmed(ca.pem)},
+		{"normalized joins a bundle with one newline", PEMNormalized, leaf.pem + "\n" + ca.pem, trimmed(leaf.pem) + "\n" + trimmed(ca.pem)},
+		{"normalized rewrites CRLF", PEMNormalized, crlf(leaf.pem + ca.pem), trimmed(leaf.pem) + "\n" + trimmed(ca.pem)},
+		{"as uploaded keeps every byte", PEMAsUploaded, "\n" + crlf(leaf.pem) + "\n\n" + ca.pem, "\n" + crlf(leaf.pem) + "\n\n" + ca.pem},
+		{"crlf with a blank line between blocks", PEMCRLF, leaf.pem + ca.pem, crlf(leaf.pem) + "\r\n" + crlf(ca.pem)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOptions()
+			opts.PEMStyle = tc.style
+			emu := startEmulator(t, opts)
+			c := newClient(t, emu)
+			up := c.upload(testAccount, uploadBody{CA: true, Certificates: tc.uploaded})
+			if up.Certificates != tc.want {
+				t.Errorf("certificates\n got %q\nwant %q", up.Certificates, tc.want)
+			}
+			got := c.do(http.MethodGet, certPath(testAccount, up.ID), nil).certificate(t)
+			if got.Certificates != tc.want {
+				t.Errorf("GET certificates differ from the upload response: %q", got.Certificates)
+			}
+			stored := emu.Certificates(testAccount)[0]
+			if stored.UploadedPEM != tc.uploaded || stored.Certificates != tc.want {
+				t.Errorf("stored texts: uploaded %q, served %q", stored.UploadedPEM, stored.Certificates)
+			}
+			if !sameDER(t, got.Certificates, stored.DER) {
+				t.Error("the returned text holds other certificates than were uploaded")
+			}
+		})
+	}
+
+	// Clients are tested against the default precisely because it differs
+	// from what people usually upload.
+	for _, input := range []string{ca.pem, leaf.pem + ca.pem, strings.Join([]string{leaf.pem, ca.pem}, "\n")} {
+		if renderPEM([][]byte{ca.cert.Raw}, input, PEMNormalized) == input {
+			t.Errorf("default style returns %q unchanged", input)
+		}
+	}
+}
+
+func sameDER(t *testing.T, text string, want [][]byte) bool {
+	t.Helper()
+	var got [][]byte
+	rest := []byte(text)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		got = append(got, block.Bytes)
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParsePEMStyle(t *testing.T) {
+	for _, style := range []PEMStyle{PEMNormalized, PEMAsUploaded, PEMCRLF} {
+		got, err := ParsePEMStyle(style.String())
+		if err != nil || got != style {
+			t.Errorf("ParsePEMStyle(%q) = %v, %v", style.String(), got, err)
+		}
+	}
+	if _, err := ParsePEMStyle("unix"); err == nil || !strings.Contains(err.Error(), "normalized, as-uploaded, crlf") {
+		t.Errorf("unknown style error %v should list the accepted names", err)
+	}
+	if got := PEMStyle(9).String(); got != "PEMStyle(9)" {
+		t.Errorf("String of an unknown style = %q", got)
+	}
+}
+
+func TestSignatureName(t *testing.T) {
+	for alg, want := range map[x509.SignatureAlgorithm]string{
+		x509.SHA256WithRSA:    "SHA256WithRSA",
+		x509.SHA384WithRSA:    "SHA384WithRSA",
+		x509.SHA512WithRSA:    "SHA512WithRSA",
+		x509.ECDSAWithSHA256:  "ECDSAWithSHA256",
+		x509.ECDSAWithSHA384:  "ECDSAWithSHA384",
+		x509.ECDSAWithSHA512:  "ECDSAWithSHA512",
+		x509.PureEd25519:      "Ed25519",
+		x509.SHA256WithRSAPSS: "SHA256WithRSAPSS",
+		x509.SHA384WithRSAPSS: "SHA384-RSAPSS",
+		x509.SHA1WithRSA:      "SHA1-RSA",
+	} {
+		if got := signatureName(alg); got != want {
+			t.Errorf("signatureName(%v) = %q, want %q", alg, got, want)
+		}
+	}
+}
+
+func TestPrivateKeyIsNeverReturned(t *testing.T) {
+	ca := newCA(t)
+	leaf := newLeaf(t, ca, "worker.example.com")
+	emu := startEmulator(t, testOptions())
+	c := newClient(t, emu)
+
+	// Any line of the key's base64 body would show a leak, whatever the
+	// field it leaked into.
+	keyLines := strings.Split(strings.TrimSpace(leaf.keyPEM), "\n")
+	secret := keyLines[1]
+
+	var bodies []apiResponse
+	up := c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: leaf.pem, PrivateKey: leaf.keyPEM, Name: "worker"})
+	wantOK(t, up)
+	id := up.certificate(t).ID
+	bodies = append(bodies, up)
+	if stored := emu.Certificates(testAccount); stored[0].PrivateKey != leaf.keyPEM {
+		t.Fatal("the private key was not stored")
+	}
+	bodies = append(bodies,
+		c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: leaf.pem, PrivateKey: leaf.keyPEM}), // duplicate
+		c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: ca.pem, PrivateKey: leaf.keyPEM}),   // mismatch
+		c.do(http.MethodGet, certsPath(testAccount), nil),
+		c.do(http.MethodGet, certPath(testAccount, id), nil),
+		c.do(http.MethodGet, certPath(testAccount, id)+"/associations", nil),
+		c.do(http.MethodDelete, certPath(testAccount, id), nil),
+	)
+	for i, r := range bodies {
+		raw := string(r.raw)
+		if strings.Contains(raw, "private_key") || strings.Contains(raw, secret) || strings.Contains(raw, "PRIVATE KEY") {
+			t.Errorf("response %d leaks the private key: %s", i, raw)
+		}
+	}
+}
+
+func TestAddCertificate(t *testing.T) {
+	emu := New(testOptions())
+	ca := newCA(t)
+
+	gw, err := emu.AddCertificate(testAccount, "Gateway CA", true, ca.pem, TypeGatewayManaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gw.Type != TypeGatewayManaged || gw.Name != "Gateway CA" || !gw.CA || len(gw.DER) != 1 || gw.ID == "" {
+		t.Errorf("seeded certificate %+v", gw)
+	}
+	custom, err := emu.AddCertificate(testAccount, "", false, newLeaf(t, ca, "x").pem, "")
+	if err != nil || custom.Type != TypeCustom {
+		t.Errorf("empty type: %+v, %v", custom, err)
+	}
+
+	for name, tc := range map[string]struct {
+		account, pem, typ string
+		code              int
+	}{
+		"duplicate":       {testAccount, ca.pem, TypeCustom, CodeDuplicateCertificate},
+		"not PEM":         {testAccount, "x", TypeCustom, CodeUnparsableCertificate},
+		"unknown type":    {testAccount, newCA(t).pem, "managed", CodeInvalidRequestBody},
+		"invalid account": {"acct", newCA(t).pem, TypeCustom, CodeNoRoute},
+	} {
+		_, err := emu.AddCertificate(tc.account, "", true, tc.pem, tc.typ)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || apiErr.Code != tc.code {
+			t.Errorf("%s: error %v, want code %d", name, err, tc.code)
+		}
+	}
+
+	// A snapshot is a copy: changing it does not change the emulator.
+	snap := emu.Certificates(testAccount)
+	snap[0].DER[0][0] ^= 0xff
+	snap[0].Name = "changed"
+	again := emu.Certificates(testAccount)
+	if again[0].Name != "Gateway CA" || !bytes.Equal(again[0].DER[0], ca.cert.Raw) {
+		t.Error("Certificates returned live state")
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts Options
+		ok   bool
+	}{
+		"token":                 {Options{APIToken: "t"}, true},
+		"global key":            {Options{APIEmail: "e", APIKey: "k"}, true},
+		"everything":            {Options{APIToken: "t", APIEmail: "e", APIKey: "k", PEMStyle: PEMCRLF, InUseStatus: 409, InUseCode: 1234, Latency: time.Millisecond}, true},
+		"no credentials":        {Options{}, false},
+		"email without key":     {Options{APIToken: "t", APIEmail: "e"}, false},
+		"key without email":     {Options{APIKey: "k"}, false},
+		"unknown PEM style":     {Options{APIToken: "t", PEMStyle: 7}, false},
+		"in-use status not 4XX": {Options{APIToken: "t", InUseStatus: 500}, false},
+		"in-use code too small": {Options{APIToken: "t", InUseCode: 999}, false},
+		"negative latency":      {Options{APIToken: "t", Latency: -1}, false},
+	} {
+		if err := tc.opts.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v", name, err)
+		}
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted options without credentials")
+		}
+	}()
+	New(Options{})
+}
+
+func TestStartRejectsInvalidOptions(t *testing.T) {
+	if r, err := Start(Options{}); err == nil {
+		r.Close()
+		t.Fatal("Start accepted options without credentials")
+	}
+}

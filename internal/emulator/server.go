@@ -1,0 +1,320 @@
+// Package emulator is a stateful stand-in for Cloudflare's account-level mTLS
+// certificate API (/accounts/{account_id}/mtls_certificates), served over
+// HTTP in-process for acceptance tests and by cmd/mtls-emulator for demos.
+//
+// It shares no code with the provider's API client, so the two can disagree
+// and a test can notice. Where the real API's behavior is unknown, the
+// emulator takes the less convenient answer (PEM text that differs from the
+// upload, an undocumented in-use error code, strict input checks) so clients
+// cannot come to rely on a lucky guess.
+package emulator
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PathPrefix is where the API is served; a client's base URL is the server's
+// origin followed by it.
+const PathPrefix = "/client/v4"
+
+// Route names, used to count requests and to aim faults.
+const (
+	RouteList         = "list"
+	RouteUpload       = "upload"
+	RouteGet          = "get"
+	RouteDelete       = "delete"
+	RouteAssociations = "associations"
+)
+
+var allRoutes = []string{RouteList, RouteUpload, RouteGet, RouteDelete, RouteAssociations}
+
+// Options configures a Server. Credentials must be set explicitly: a server
+// that accepted anything could not catch a client that sends none.
+type Options struct {
+	// APIToken is the bearer token accepted in "Authorization: Bearer".
+	// Empty turns the token scheme off.
+	APIToken string
+	// APIEmail and APIKey are the accepted X-Auth-Email / X-Auth-Key pair.
+	// Both empty turns that scheme off.
+	APIEmail string
+	APIKey   string
+	// PEMStyle shapes the `certificates` text in responses; the zero value
+	// is PEMNormalized.
+	PEMStyle PEMStyle
+	// InUseStatus and InUseCode answer a DELETE of a certificate that has
+	// associations. Cloudflare does not document them; 0 means
+	// DefaultInUseStatus and DefaultInUseCode.
+	InUseStatus int
+	InUseCode   int
+	// Latency is added to every request, for benchmarks.
+	Latency time.Duration
+	// Now stamps uploaded_on; nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports the first option that New would reject.
+func (o Options) Validate() error {
+	if o.APIToken == "" && o.APIEmail == "" && o.APIKey == "" {
+		return fmt.Errorf("emulator: no credentials configured: set APIToken, or APIEmail and APIKey")
+	}
+	if (o.APIEmail == "") != (o.APIKey == "") {
+		return fmt.Errorf("emulator: APIEmail and APIKey must be set together")
+	}
+	if o.PEMStyle < PEMNormalized || o.PEMStyle > PEMCRLF {
+		return fmt.Errorf("emulator: unknown PEMStyle %d", int(o.PEMStyle))
+	}
+	if o.InUseStatus != 0 && (o.InUseStatus < 400 || o.InUseStatus > 499) {
+		return fmt.Errorf("emulator: InUseStatus %d is not a 4XX status", o.InUseStatus)
+	}
+	if o.InUseCode != 0 && o.InUseCode < 1000 {
+		return fmt.Errorf("emulator: InUseCode %d is below 1000, which Cloudflare error codes never are", o.InUseCode)
+	}
+	if o.Latency < 0 {
+		return fmt.Errorf("emulator: Latency must not be negative")
+	}
+	return nil
+}
+
+// Server is the emulator as an http.Handler. All its methods are safe for
+// concurrent use, including the test controls.
+type Server struct {
+	opts   Options
+	store  *store
+	faults *faultQueue
+
+	countsMu sync.Mutex
+	counts   map[string]int
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns an empty emulator. It panics when opts.Validate fails, as a
+// misconfigured emulator is a bug in the test that builds it.
+func New(opts Options) *Server {
+	if err := opts.Validate(); err != nil {
+		panic(err)
+	}
+	if opts.InUseStatus == 0 {
+		opts.InUseStatus = DefaultInUseStatus
+	}
+	if opts.InUseCode == 0 {
+		opts.InUseCode = DefaultInUseCode
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Server{
+		opts:   opts,
+		store:  newStore(),
+		faults: newFaultQueue(),
+		counts: map[string]int{},
+	}
+}
+
+// ServeHTTP answers one API request. The order of the steps is part of the
+// emulated behavior: credentials are checked before the route, so an
+// unauthenticated client learns nothing about which paths exist.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := matchRoute(r.URL.Path, r.Method)
+	if m.route != "" {
+		s.countRequest(m.route)
+	}
+	if err := bufferBody(r); err != nil {
+		writeError(w, newError(http.StatusBadRequest, CodeInvalidRequestBody, "Cannot read the request body: %v", err))
+		return
+	}
+	if !sleepUnlessCanceled(r.Context(), s.opts.Latency) {
+		return
+	}
+	if apiErr := s.authenticate(r.Header); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if !m.pathKnown {
+		writeError(w, newError(http.StatusNotFound, CodeNoRoute, "No route for the URI"))
+		return
+	}
+	if m.route == "" {
+		w.Header().Set("Allow", m.allow)
+		writeError(w, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			"Method %s not allowed for %s (allowed: %s)", r.Method, r.URL.Path, m.allow))
+		return
+	}
+	// Rate limiting, when it is emulated, belongs here: after
+	// authentication, as Cloudflare counts per user, and before faults and
+	// the operation, which a limited request never reaches.
+	serve := func(w http.ResponseWriter) { s.serveRoute(w, r, m) }
+	if f, ok := s.faults.take(m.route, r.Method); ok {
+		serveWithFault(w, r, f, serve)
+		return
+	}
+	serve(w)
+}
+
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, m routeMatch) {
+	if !validAccountID(m.accountID) {
+		writeError(w, invalidAccountID(r.URL.Path))
+		return
+	}
+	switch m.route {
+	case RouteList:
+		s.handleList(w, r, m.accountID)
+	case RouteUpload:
+		s.handleUpload(w, r, m.accountID)
+	case RouteGet:
+		s.handleGet(w, m.accountID, m.certID)
+	case RouteDelete:
+		s.handleDelete(w, m.accountID, m.certID)
+	case RouteAssociations:
+		s.handleAssociations(w, r, m.accountID, m.certID)
+	}
+}
+
+// bufferBody reads the request body into memory before any waiting. Only
+// once the body is consumed does net/http watch the connection and cancel
+// the request's context when the client hangs up; without that, Latency and
+// Fault.Delay would outlive a client that gave up. Bodies beyond
+// maxUploadBytes are left partly unread; the upload handler refuses them.
+func bufferBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxUploadBytes+1))
+	if err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
+}
+
+// routeMatch is what a request path says about the route it asks for.
+type routeMatch struct {
+	// pathKnown is set when the path has the shape of one of the routes.
+	pathKnown bool
+	// route is empty when the path is known but not for this method.
+	route string
+	// allow lists the methods the path accepts, for a 405's Allow header.
+	allow     string
+	accountID string
+	certID    string
+}
+
+func matchRoute(path, method string) routeMatch {
+	rest, ok := strings.CutPrefix(path, PathPrefix+"/accounts/")
+	if !ok {
+		return routeMatch{}
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) < 2 || parts[0] == "" || parts[1] != "mtls_certificates" {
+		return routeMatch{}
+	}
+	m := routeMatch{pathKnown: true, accountID: parts[0]}
+	var byMethod map[string]string
+	switch {
+	case len(parts) == 2:
+		byMethod = map[string]string{http.MethodGet: RouteList, http.MethodPost: RouteUpload}
+		m.allow = "GET, POST"
+	case len(parts) == 3 && parts[2] != "":
+		byMethod = map[string]string{http.MethodGet: RouteGet, http.MethodDelete: RouteDelete}
+		m.allow = "GET, DELETE"
+		m.certID = parts[2]
+	case len(parts) == 4 && parts[2] != "" && parts[3] == "associations":
+		byMethod = map[string]string{http.MethodGet: RouteAssociations}
+		m.allow = "GET"
+		m.certID = parts[2]
+	default:
+		return routeMatch{}
+	}
+	m.route = byMethod[method]
+	return m
+}
+
+// validAccountID accepts what Cloudflare identifiers look like: 32
+// lowercase hex digits.
+func validAccountID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range id {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func invalidAccountID(where string) *Error {
+	return newError(http.StatusBadRequest, CodeNoRoute,
+		"Could not route to %s, perhaps your object identifier is invalid?", where)
+}
+
+// authenticate accepts either scheme of the seed's security requirements.
+// A bearer token wins when both are sent.
+func (s *Server) authenticate(h http.Header) *Error {
+	missing := newError(http.StatusBadRequest, CodeInvalidHeaders, "Invalid request headers")
+	denied := newError(http.StatusForbidden, CodeAuthentication, "Authentication error")
+
+	if authz := h.Get("Authorization"); authz != "" {
+		scheme, token, _ := strings.Cut(authz, " ")
+		if !strings.EqualFold(scheme, "Bearer") || s.opts.APIToken == "" || !secretEqual(token, s.opts.APIToken) {
+			return denied
+		}
+		return nil
+	}
+	email, key := h.Get("X-Auth-Email"), h.Get("X-Auth-Key")
+	if email == "" || key == "" {
+		return missing
+	}
+	if s.opts.APIEmail == "" || !secretEqual(email, s.opts.APIEmail) || !secretEqual(key, s.opts.APIKey) {
+		return denied
+	}
+	return nil
+}
+
+func secretEqual(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (s *Server) countRequest(route string) {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	s.counts[route]++
+}
+
+// RequestCount is how many requests reached route, whatever their outcome
+// (failed authentication and injected faults included).
+func (s *Server) RequestCount(route string) int {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	return s.counts[route]
+}
+
+// RequestCounts returns a copy of the per-route request counts.
+func (s *Server) RequestCounts() map[string]int {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	return maps.Clone(s.counts)
+}
+
+// ResetCounts sets every request count back to zero.
+func (s *Server) ResetCounts() {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	clear(s.counts)
+}
+
+// Reset returns the emulator to its freshly built state: no certificates,
+// associations, faults or counts.
+func (s *Server) Reset() {
+	s.store.reset()
+	s.ClearFaults()
+	s.ResetCounts()
+}

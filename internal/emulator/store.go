@@ -1,0 +1,218 @@
+package emulator
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+)
+
+// Association is one Cloudflare service that uses a certificate, as the
+// associations endpoint reports it.
+type Association struct {
+	Service string `json:"service"`
+	Status  string `json:"status"`
+}
+
+var (
+	errNotFound  = errors.New("certificate not found")
+	errDuplicate = errors.New("certificate already exists")
+	errInUse     = errors.New("certificate is in use")
+)
+
+// store is the emulator's state: accounts spring into existence, empty, the
+// first time they are used, as any valid account id is accepted.
+type store struct {
+	mu       sync.Mutex
+	accounts map[string]*account
+}
+
+type account struct {
+	// certs is in upload order, which is the order lists are paged in.
+	certs []*Certificate
+	// associations are keyed by certificate id. They are kept apart from
+	// certs so a test can set them before or regardless of an upload.
+	associations map[string][]Association
+}
+
+func newStore() *store {
+	return &store{accounts: map[string]*account{}}
+}
+
+// accountLocked returns the account, creating it when create is set; the
+// caller holds st.mu.
+func (st *store) accountLocked(id string, create bool) *account {
+	a := st.accounts[id]
+	if a == nil && create {
+		a = &account{associations: map[string][]Association{}}
+		st.accounts[id] = a
+	}
+	return a
+}
+
+func (a *account) find(certID string) int {
+	return slices.IndexFunc(a.certs, func(c *Certificate) bool { return c.ID == certID })
+}
+
+// insert stores c unless the account already holds the same certificates,
+// compared as a DER sequence so re-encoded PEM of the same bundle is still a
+// duplicate. Checking and storing under one lock keeps concurrent uploads of
+// one bundle from both succeeding.
+func (st *store) insert(accountID string, c *Certificate) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.accountLocked(accountID, true)
+	for _, existing := range a.certs {
+		if slices.EqualFunc(existing.DER, c.DER, bytes.Equal) {
+			return errDuplicate
+		}
+	}
+	a.certs = append(a.certs, c)
+	return nil
+}
+
+func (st *store) get(accountID, certID string) (Certificate, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.accountLocked(accountID, false)
+	if a == nil {
+		return Certificate{}, errNotFound
+	}
+	i := a.find(certID)
+	if i < 0 {
+		return Certificate{}, errNotFound
+	}
+	return a.certs[i].clone(), nil
+}
+
+// list returns the account's certificates whose type is in types, or all of
+// them when types is empty.
+func (st *store) list(accountID string, types []string) []Certificate {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.accountLocked(accountID, false)
+	if a == nil {
+		return nil
+	}
+	out := make([]Certificate, 0, len(a.certs))
+	for _, c := range a.certs {
+		if len(types) == 0 || slices.Contains(types, c.Type) {
+			out = append(out, c.clone())
+		}
+	}
+	return out
+}
+
+// deleteUnlessInUse mirrors the API's promise: the certificate goes away
+// only when no service uses it.
+func (st *store) deleteUnlessInUse(accountID, certID string) (Certificate, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.accountLocked(accountID, false)
+	if a == nil {
+		return Certificate{}, errNotFound
+	}
+	i := a.find(certID)
+	if i < 0 {
+		return Certificate{}, errNotFound
+	}
+	if len(a.associations[certID]) > 0 {
+		return Certificate{}, errInUse
+	}
+	deleted := a.certs[i]
+	a.certs = slices.Delete(a.certs, i, i+1)
+	delete(a.associations, certID)
+	return deleted.clone(), nil
+}
+
+func (st *store) associations(accountID, certID string) ([]Association, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.accountLocked(accountID, false)
+	if a == nil || a.find(certID) < 0 {
+		return nil, errNotFound
+	}
+	return slices.Clone(a.associations[certID]), nil
+}
+
+func (st *store) setAssociations(accountID, certID string, assoc []Association) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.accountLocked(accountID, true)
+	if len(assoc) == 0 {
+		delete(a.associations, certID)
+		return
+	}
+	a.associations[certID] = slices.Clone(assoc)
+}
+
+func (st *store) clearAssociations() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, a := range st.accounts {
+		clear(a.associations)
+	}
+}
+
+func (st *store) count(accountID string) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if a := st.accountLocked(accountID, false); a != nil {
+		return len(a.certs)
+	}
+	return 0
+}
+
+func (st *store) reset() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	clear(st.accounts)
+}
+
+// Certificates returns a snapshot of an account's certificates in upload
+// order, private keys included.
+func (s *Server) Certificates(accountID string) []Certificate {
+	return s.store.list(accountID, nil)
+}
+
+// CertificateCount is the number of certificates stored in an account.
+func (s *Server) CertificateCount(accountID string) int {
+	return s.store.count(accountID)
+}
+
+// AddCertificate seeds a certificate without HTTP, for instance a
+// gateway_managed one no client could upload. It applies the upload's
+// checks (PEM, duplicates) and returns an *Error when one fails; typ ""
+// means TypeCustom.
+func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ string) (Certificate, error) {
+	if !validAccountID(accountID) {
+		return Certificate{}, invalidAccountID(accountID)
+	}
+	if typ == "" {
+		typ = TypeCustom
+	}
+	if !validType(typ) {
+		return Certificate{}, newError(http.StatusBadRequest, CodeInvalidRequestBody, "unknown certificate type %q", typ)
+	}
+	c, apiErr := s.newCertificate(name, ca, pemText, nil, typ)
+	if apiErr != nil {
+		return Certificate{}, apiErr
+	}
+	if err := s.store.insert(accountID, c); err != nil {
+		return Certificate{}, duplicateCertificate()
+	}
+	return c.clone(), nil
+}
+
+// SetAssociations records which services use a certificate; a non-empty
+// list makes DELETE refuse it. An empty list removes the associations.
+func (s *Server) SetAssociations(accountID, certID string, assoc []Association) {
+	s.store.setAssociations(accountID, certID, assoc)
+}
+
+// ClearAssociations removes the associations of every certificate in every
+// account.
+func (s *Server) ClearAssociations() {
+	s.store.clearAssociations()
+}
