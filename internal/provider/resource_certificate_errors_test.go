@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
@@ -257,5 +258,38 @@ func TestAccCertificate_malformedImportID(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.Factories(),
 		CheckDestroy:             checkAllDeleted(t, env, name),
 		Steps:                    steps,
+	})
+}
+
+// TestAccProvider_unknownConfigurationAtPlan: provider arguments that come
+// from other resources are unknown at plan time. That is not an error; the
+// client is set up at apply, once they are known.
+func TestAccProvider_unknownConfigurationAtPlan(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "unknown provider config root")
+	name := acctest.UniqueName(t)
+	config := fmt.Sprintf(`
+resource "terraform_data" "credentials" {
+  input = %q
+}
+
+provider "mtls" {
+  base_url   = %q
+  api_token  = terraform_data.credentials.output
+  account_id = %q
+}
+`, env.Token, env.Emulator.URL(), env.AccountID)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_4_0)},
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{{
+			Config: caConfig(config, name, ca.PEM),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("account_id"), knownvalue.StringExact(env.AccountID)),
+			},
+		}},
 	})
 }

@@ -1,0 +1,127 @@
+package cfapi_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+)
+
+const account = "0123456789abcdef0123456789abcdef"
+
+func selfSigned(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "client test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func startEmulator(t *testing.T) *emulator.Running {
+	t.Helper()
+	em, err := emulator.Start(emulator.Options{APIToken: "tok", APIEmail: "me@example.com", APIKey: "key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(em.Close)
+	return em
+}
+
+// TestClientAgainstEmulator checks the client's view of every endpoint and
+// its error mapping against the emulator, not against mocks of itself.
+func TestClientAgainstEmulator(t *testing.T) {
+	em := startEmulator(t)
+	ctx := context.Background()
+	for name, cfg := range map[string]cfapi.Config{
+		"token": {APIToken: "tok", BaseURL: em.URL()},
+		"key":   {APIKey: "key", APIEmail: "me@example.com", BaseURL: em.URL()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := cfapi.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pemText := selfSigned(t)
+			up, err := c.Upload(ctx, cfapi.UploadRequest{AccountID: account, Name: "n", CA: true, Certificates: pemText})
+			if err != nil {
+				t.Fatalf("upload: %v", err)
+			}
+			if up.ID == "" || up.SerialNumber != "42" || up.Type != "custom" || up.Issuer != "CN=client test" || up.UploadedOn.IsZero() {
+				t.Fatalf("unexpected upload result %+v", up)
+			}
+			got, err := c.Get(ctx, account, up.ID)
+			if err != nil || got.ID != up.ID || got.Name != "n" || !got.CA {
+				t.Fatalf("get = %+v, %v", got, err)
+			}
+			_, err = c.Upload(ctx, cfapi.UploadRequest{AccountID: account, CA: true, Certificates: pemText})
+			var apiErr *cfapi.APIError
+			if !errors.As(err, &apiErr) || len(apiErr.Errors) == 0 || apiErr.Errors[0].Code != 1471 {
+				t.Fatalf("duplicate upload error = %v, want code 1471", err)
+			}
+			em.SetAssociations(account, up.ID, []emulator.Association{{Service: "gateway", Status: "active"}})
+			assoc, err := c.Associations(ctx, account, up.ID)
+			if err != nil || len(assoc) != 1 || assoc[0] != (cfapi.Association{Service: "gateway", Status: "active"}) {
+				t.Fatalf("associations = %+v, %v", assoc, err)
+			}
+			if err := c.Delete(ctx, account, up.ID); !cfapi.IsClientError(err) || cfapi.IsNotFound(err) {
+				t.Fatalf("delete in use = %v, want a non-404 client error", err)
+			}
+			em.SetAssociations(account, up.ID, nil)
+			if err := c.Delete(ctx, account, up.ID); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+			if _, err := c.Get(ctx, account, up.ID); !cfapi.IsNotFound(err) {
+				t.Fatalf("get after delete = %v, want not found", err)
+			}
+			if err := c.Delete(ctx, account, up.ID); !cfapi.IsNotFound(err) {
+				t.Fatalf("second delete = %v, want not found", err)
+			}
+		})
+	}
+}
+
+func TestClientAuthErrors(t *testing.T) {
+	em := startEmulator(t)
+	c, err := cfapi.New(cfapi.Config{APIToken: "wrong", BaseURL: em.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(context.Background(), account, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10")
+	if !cfapi.IsAuthError(err) {
+		t.Fatalf("error = %v, want an authentication error", err)
+	}
+}
+
+func TestClientTransportErrorIsNotAnAPIAnswer(t *testing.T) {
+	em := startEmulator(t)
+	em.InjectFault(emulator.Fault{Route: emulator.RouteGet, DropConnection: true, Times: 5})
+	c, err := cfapi.New(cfapi.Config{APIToken: "tok", BaseURL: em.URL(), MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(context.Background(), account, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10")
+	var apiErr *cfapi.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || cfapi.IsNotFound(err) || cfapi.IsClientError(err) {
+		t.Fatalf("error = %#v, want a transport error with no status", err)
+	}
+}
