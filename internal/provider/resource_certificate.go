@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -172,11 +173,27 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 }
 
-func (r *certificateResource) client() (*cfapi.Client, bool) {
+// startOperation returns the API client and a context bounded by the
+// operation's timeout. The client is nil, with an error in diags, when the
+// operation cannot run.
+func (r *certificateResource) startOperation(
+	ctx context.Context,
+	summary string,
+	timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics),
+	defaultTimeout time.Duration,
+	diags *diag.Diagnostics,
+) (context.Context, context.CancelFunc, *cfapi.Client) {
 	if r.data == nil {
-		return nil, false
+		diags.AddError(summary, unconfiguredDetail)
+		return ctx, func() {}, nil
 	}
-	return r.data.client, true
+	d, timeoutDiags := timeout(ctx, defaultTimeout)
+	diags.Append(timeoutDiags...)
+	if diags.HasError() {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, cancel, r.data.client
 }
 
 const unconfiguredDetail = "The provider configuration depends on values that were not known when it was " +
@@ -189,18 +206,11 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, ok := r.client()
-	if !ok {
-		resp.Diagnostics.AddError("Unable to Create mTLS Certificate", unconfiguredDetail)
-		return
-	}
-	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, client := r.startOperation(ctx, "Unable to Create mTLS Certificate", plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
 	defer cancel()
+	if client == nil {
+		return
+	}
 
 	uploaded, err := client.Upload(ctx, cfapi.UploadRequest{
 		AccountID:    plan.AccountID.ValueString(),
@@ -228,18 +238,11 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, ok := r.client()
-	if !ok {
-		resp.Diagnostics.AddError("Unable to Read mTLS Certificate", unconfiguredDetail)
-		return
-	}
-	timeout, diags := state.Timeouts.Read(ctx, defaultReadTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, client := r.startOperation(ctx, "Unable to Read mTLS Certificate", state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
+	if client == nil {
+		return
+	}
 
 	got, err := client.Get(ctx, state.AccountID.ValueString(), state.ID.ValueString())
 	if cfapi.IsNotFound(err) {
@@ -274,18 +277,11 @@ func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, ok := r.client()
-	if !ok {
-		resp.Diagnostics.AddError("Unable to Delete mTLS Certificate", unconfiguredDetail)
-		return
-	}
-	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, client := r.startOperation(ctx, "Unable to Delete mTLS Certificate", state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
 	defer cancel()
+	if client == nil {
+		return
+	}
 
 	resp.Diagnostics.Append(deleteWithAssociationCheck(ctx, client, state.AccountID.ValueString(), state.ID.ValueString())...)
 }
