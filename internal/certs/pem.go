@@ -25,7 +25,7 @@ func DecodeCertificateDER(text string) ([][]byte, error) {
 			break
 		}
 		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("found a %q PEM block where only CERTIFICATE blocks are allowed", block.Type)
+			return nil, &UnexpectedBlockError{Type: block.Type, Index: len(ders) + 1}
 		}
 		ders = append(ders, block.Bytes)
 	}
@@ -39,6 +39,31 @@ func DecodeCertificateDER(text string) ([][]byte, error) {
 		return nil, errors.New("no PEM data found")
 	}
 	return ders, nil
+}
+
+// UnexpectedBlockError is a PEM block other than CERTIFICATE where only
+// certificates belong.
+type UnexpectedBlockError struct {
+	Type  string
+	Index int // 1-based position of the block in the text
+}
+
+func (e *UnexpectedBlockError) Error() string {
+	return fmt.Sprintf("PEM block %d is a %q block where only CERTIFICATE blocks are allowed%s", e.Index, e.Type, e.hint())
+}
+
+// hint names the usual mix-up behind each kind of wrong block.
+func (e *UnexpectedBlockError) hint() string {
+	switch {
+	case e.Type == "PUBLIC KEY" || e.Type == "RSA PUBLIC KEY":
+		return "; this is a public key (for example tls_private_key.x.public_key_pem), pass the certificate instead (for example tls_self_signed_cert.x.cert_pem or tls_locally_signed_cert.x.cert_pem)"
+	case strings.Contains(e.Type, "PRIVATE KEY"):
+		return "; this is a private key, which belongs in private_key, not in certificates"
+	case strings.Contains(e.Type, "CERTIFICATE REQUEST"):
+		return "; this is a certificate signing request (CSR), pass the certificate issued for it instead"
+	default:
+		return ""
+	}
 }
 
 // ParseCertificates decodes and parses every certificate in text.

@@ -215,9 +215,11 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 		text string
 		want []string
 	}{
-		"public key":          {"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----", []string{`Invalid Certificate PEM`, `"PUBLIC KEY"`}},
+		"public key":          {"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----", []string{`Invalid Certificate PEM`, `this is a public key`, `pass the certificate instead`}},
+		"csr":                 {"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----", []string{`Invalid Certificate PEM`, `signing request (CSR)`}},
+		"trailing garbage":    {strings.TrimSpace(ca.PEM) + "\nnot a certificate", []string{`Invalid Certificate PEM`, `trailing data after the last PEM block`}},
 		"not pem":             {"hello", []string{`Invalid Certificate PEM`, `no PEM data found`}},
-		"key in certificates": {ca.PEM + ca.KeyPEM, []string{`Invalid Certificate PEM`, `"PRIVATE KEY"`}},
+		"key in certificates": {ca.PEM + ca.KeyPEM, []string{`Invalid Certificate PEM`, `"PRIVATE KEY"`, `belongs in private_key`}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
