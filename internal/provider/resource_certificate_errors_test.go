@@ -26,6 +26,25 @@ resource "mtls_certificate" "ca" {
 `, name, strings.TrimSpace(pemText))
 }
 
+// expectErrorBeforeUpload runs a single step that must fail with an error
+// holding fragments, and checks that the emulator received no upload: the
+// error has to come from validation or configuration, not from the API.
+func expectErrorBeforeUpload(t *testing.T, env *acctest.Env, config string, fragments ...string) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			Config:      config,
+			ExpectError: acctest.ExpectErrorFragments(fragments...),
+		}},
+	})
+	if env.Emulator != nil {
+		if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 0 {
+			t.Fatalf("emulator saw %d upload(s); this error must stop before any request", n)
+		}
+	}
+}
+
 // TestAccCertificate_destroyInUse: Cloudflare refuses to delete a
 // certificate a service uses. Destroy must name the service and status,
 // keep the certificate in state and in the account, and succeed once the
@@ -176,16 +195,7 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 			if !strings.Contains(tc.body, "base_url") {
 				block = env.ProviderConfigWith(tc.body)
 			}
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.Factories(),
-				Steps: []resource.TestStep{{
-					Config:      caConfig(block, "x", ca.PEM),
-					ExpectError: acctest.ExpectErrorFragments(tc.want...),
-				}},
-			})
-			if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 0 {
-				t.Fatalf("emulator saw %d uploads; a configuration error must stop before any request", n)
-			}
+			expectErrorBeforeUpload(t, env, caConfig(block, "x", ca.PEM), tc.want...)
 		})
 	}
 }
@@ -195,16 +205,8 @@ func TestAccCertificate_missingAccount(t *testing.T) {
 	env := acctest.New(t)
 	env.RequireEmulator(t)
 	ca := acctest.NewCA(t, "missing account root")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(),
-		Steps: []resource.TestStep{{
-			Config:      caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = %q", env.Token)), "x", ca.PEM),
-			ExpectError: acctest.ExpectErrorFragments("Missing Account ID", "CLOUDFLARE_ACCOUNT_ID"),
-		}},
-	})
-	if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 0 {
-		t.Fatalf("emulator saw %d uploads", n)
-	}
+	expectErrorBeforeUpload(t, env, caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = %q", env.Token)), "x", ca.PEM),
+		"Missing Account ID", "CLOUDFLARE_ACCOUNT_ID")
 }
 
 func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
@@ -224,20 +226,9 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.Factories(),
-				Steps: []resource.TestStep{{
-					Config:      caConfig(env.ProviderConfig(), "x", tc.text),
-					ExpectError: acctest.ExpectErrorFragments(tc.want...),
-				}},
-			})
+			expectErrorBeforeUpload(t, env, caConfig(env.ProviderConfig(), "x", tc.text), tc.want...)
 		})
 	}
-	t.Cleanup(func() {
-		if env.Emulator != nil && env.Emulator.RequestCount(emulator.RouteUpload) != 0 {
-			t.Errorf("emulator saw %d uploads; invalid PEM must be caught before any request", env.Emulator.RequestCount(emulator.RouteUpload))
-		}
-	})
 }
 
 func TestAccCertificate_malformedImportID(t *testing.T) {
