@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/tf-mtls/terraform-provider-mtls/internal/certs"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
 
@@ -32,6 +33,8 @@ var (
 	_ resource.ResourceWithConfigure   = (*certificateResource)(nil)
 	_ resource.ResourceWithImportState = (*certificateResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*certificateResource)(nil)
+
+	_ resource.ResourceWithValidateConfig = (*certificateResource)(nil)
 )
 
 type certificateResource struct {
@@ -138,6 +141,37 @@ func (r *certificateResource) Configure(_ context.Context, req resource.Configur
 		return
 	}
 	r.data = data
+}
+
+// ValidateConfig checks the private key against the certificate before any
+// API call. The certificates attribute validates itself; a key error is
+// reported only when the certificates are usable, so one mistake gives one
+// diagnostic.
+func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var key types.String
+	var pemText pemCertificatesValue
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key"), &key)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("certificates"), &pemText)...)
+	if resp.Diagnostics.HasError() || key.IsNull() || key.IsUnknown() {
+		return
+	}
+	if _, err := certs.ParsePrivateKey(key.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("private_key"), "Invalid Private Key",
+			"The private_key value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
+				"or SEC 1 \"EC PRIVATE KEY\"), such as tls_private_key.example.private_key_pem: "+err.Error()+".")
+		return
+	}
+	if pemText.IsNull() || pemText.IsUnknown() {
+		return
+	}
+	if _, err := certs.ParseCertificates(pemText.ValueString()); err != nil {
+		return
+	}
+	if err := certs.KeyMatchesFirstCertificate(key.ValueString(), pemText.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("private_key"), "Private Key Does Not Match Certificate",
+			"The private_key must belong to the first certificate in certificates (the leaf, when a chain is "+
+				"given): "+err.Error()+". Check that the key and the certificate come from the same pair.")
+	}
 }
 
 // ModifyPlan fills account_id from the provider when the configuration

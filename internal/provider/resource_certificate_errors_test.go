@@ -231,6 +231,35 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 	}
 }
 
+func TestAccCertificate_invalidPrivateKeyStopsBeforeUpload(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	root := acctest.NewCA(t, "private key root")
+	leaf := root.Issue(t, "key.example.com")
+	other := root.Issue(t, "other.example.com")
+	cases := map[string]struct {
+		key  string
+		want []string
+	}{
+		"key of another certificate": {other.KeyPEM, []string{"Private Key Does Not Match Certificate", "does not match the public key of the first certificate"}},
+		"not a key":                  {"hello", []string{"Invalid Private Key", "no PEM data found"}},
+		"certificate as key":         {leaf.PEM, []string{"Invalid Private Key", "belongs in certificates"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			config := env.ProviderConfig() + fmt.Sprintf(`
+resource "mtls_certificate" "leaf" {
+  ca           = false
+  certificates = %q
+  private_key  = %q
+}
+`, leaf.PEM, tc.key)
+			expectErrorBeforeUpload(t, env, config, tc.want...)
+		})
+	}
+}
+
 func TestAccCertificate_malformedImportID(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)

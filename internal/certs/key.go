@@ -1,0 +1,63 @@
+package certs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// ParsePrivateKey decodes a PEM private key in PKCS#8, PKCS#1 (RSA) or SEC 1
+// (EC) form and returns its public half.
+func ParsePrivateKey(text string) (crypto.PublicKey, error) {
+	block, rest := pem.Decode(normalizeLines(text))
+	if block == nil {
+		return nil, errors.New("no PEM data found; expected a block such as \"-----BEGIN PRIVATE KEY-----\"")
+	}
+	if len(bytes.TrimSpace(rest)) > 0 {
+		return nil, errors.New("found data after the private key; pass exactly one key")
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	case "CERTIFICATE":
+		return nil, errors.New("found a CERTIFICATE block; the certificate belongs in certificates, and its private key here")
+	default:
+		return nil, fmt.Errorf("found a %q PEM block; expected a private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)", block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the %s block does not parse: %w", block.Type, err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("unsupported private key type %T", key)
+	}
+	return signer.Public(), nil
+}
+
+// KeyMatchesFirstCertificate reports, as an error, whether keyText is not
+// the private key of the first certificate in certificatesText.
+func KeyMatchesFirstCertificate(keyText, certificatesText string) error {
+	pub, err := ParsePrivateKey(keyText)
+	if err != nil {
+		return err
+	}
+	parsed, err := ParseCertificates(certificatesText)
+	if err != nil {
+		return err
+	}
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	certPub, ok := parsed[0].PublicKey.(equaler)
+	if !ok || !certPub.Equal(pub) {
+		return fmt.Errorf("the private key does not match the public key of the first certificate (subject %q)", parsed[0].Subject.String())
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package certs
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+func certAndKey(t *testing.T) (certPEM, pkcs8PEM, sec1PEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "leaf"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ec}))
+}
+
+func TestKeyMatchesFirstCertificate(t *testing.T) {
+	cert, p8, sec1 := certAndKey(t)
+	other, otherKey, _ := certAndKey(t)
+	if err := KeyMatchesFirstCertificate(p8, cert); err != nil {
+		t.Fatalf("PKCS#8 key: %v", err)
+	}
+	if err := KeyMatchesFirstCertificate(strings.ReplaceAll(sec1, "\n", "\r\n"), cert+other); err != nil {
+		t.Fatalf("SEC 1 key with CRLF, bundle: %v", err)
+	}
+	cases := map[string]struct{ key, certs, want string }{
+		"other key":     {otherKey, cert, "does not match the public key of the first certificate"},
+		"key of second": {otherKey, cert + other, "does not match"},
+		"garbage":       {"nope", cert, "no PEM data found"},
+		"certificate":   {cert, cert, "belongs in certificates"},
+		"public key":    {"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", cert, `"PUBLIC KEY"`},
+		"corrupt":       {"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", cert, "does not parse"},
+		"two keys":      {p8 + otherKey, cert, "data after the private key"},
+	}
+	for name, tc := range cases {
+		if err := KeyMatchesFirstCertificate(tc.key, tc.certs); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error = %v, want %q", name, err, tc.want)
+		}
+	}
+}
