@@ -13,13 +13,14 @@ import (
 	"time"
 )
 
-func certAndKey(t *testing.T) (certPEM, pkcs8PEM, sec1PEM string) {
+// certAndKey makes a self-signed certificate with its key in two encodings.
+func certAndKey(t *testing.T, cn string) (certPEM, pkcs8PEM, sec1PEM string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "leaf"},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -39,8 +40,8 @@ func certAndKey(t *testing.T) (certPEM, pkcs8PEM, sec1PEM string) {
 }
 
 func TestKeyMatchesFirstCertificate(t *testing.T) {
-	cert, p8, sec1 := certAndKey(t)
-	other, otherKey, _ := certAndKey(t)
+	cert, p8, sec1 := certAndKey(t, "leaf")
+	other, otherKey, _ := certAndKey(t, "other")
 	if err := KeyMatchesFirstCertificate(p8, cert); err != nil {
 		t.Fatalf("PKCS#8 key: %v", err)
 	}
