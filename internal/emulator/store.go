@@ -51,8 +51,18 @@ func (st *store) accountLocked(id string, create bool) *account {
 	return a
 }
 
-func (a *account) find(certID string) int {
-	return slices.IndexFunc(a.certs, func(c *Certificate) bool { return c.ID == certID })
+// locateLocked finds a certificate: its account and index, or errNotFound.
+// The caller holds st.mu.
+func (st *store) locateLocked(accountID, certID string) (*account, int, error) {
+	a := st.accountLocked(accountID, false)
+	if a == nil {
+		return nil, -1, errNotFound
+	}
+	i := slices.IndexFunc(a.certs, func(c *Certificate) bool { return c.ID == certID })
+	if i < 0 {
+		return nil, -1, errNotFound
+	}
+	return a, i, nil
 }
 
 // insert stores c unless the account already holds the same certificates,
@@ -75,13 +85,9 @@ func (st *store) insert(accountID string, c *Certificate) error {
 func (st *store) get(accountID, certID string) (Certificate, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	a := st.accountLocked(accountID, false)
-	if a == nil {
-		return Certificate{}, errNotFound
-	}
-	i := a.find(certID)
-	if i < 0 {
-		return Certificate{}, errNotFound
+	a, i, err := st.locateLocked(accountID, certID)
+	if err != nil {
+		return Certificate{}, err
 	}
 	return a.certs[i].clone(), nil
 }
@@ -109,13 +115,9 @@ func (st *store) list(accountID string, types []string) []Certificate {
 func (st *store) deleteUnlessInUse(accountID, certID string) (Certificate, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	a := st.accountLocked(accountID, false)
-	if a == nil {
-		return Certificate{}, errNotFound
-	}
-	i := a.find(certID)
-	if i < 0 {
-		return Certificate{}, errNotFound
+	a, i, err := st.locateLocked(accountID, certID)
+	if err != nil {
+		return Certificate{}, err
 	}
 	if len(a.associations[certID]) > 0 {
 		return Certificate{}, errInUse
@@ -129,9 +131,9 @@ func (st *store) deleteUnlessInUse(accountID, certID string) (Certificate, error
 func (st *store) associations(accountID, certID string) ([]Association, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	a := st.accountLocked(accountID, false)
-	if a == nil || a.find(certID) < 0 {
-		return nil, errNotFound
+	a, _, err := st.locateLocked(accountID, certID)
+	if err != nil {
+		return nil, err
 	}
 	return slices.Clone(a.associations[certID]), nil
 }
