@@ -12,6 +12,31 @@ import (
 // ParsePrivateKey decodes a PEM private key in PKCS#8, PKCS#1 (RSA) or SEC 1
 // (EC) form and returns its public half.
 func ParsePrivateKey(text string) (crypto.PublicKey, error) {
+	signer, err := parseSigner(text)
+	if err != nil {
+		return nil, err
+	}
+	return signer.Public(), nil
+}
+
+// SamePrivateKey reports whether a and b hold the same private key, whatever
+// their PEM encoding (PKCS#8 or the algorithm's own form), line endings or
+// surrounding whitespace. Text that does not parse equals nothing.
+func SamePrivateKey(a, b string) bool {
+	ka, err := parseSigner(a)
+	if err != nil {
+		return false
+	}
+	kb, err := parseSigner(b)
+	if err != nil {
+		return false
+	}
+	type equaler interface{ Equal(crypto.PrivateKey) bool }
+	eq, ok := ka.(equaler)
+	return ok && eq.Equal(kb)
+}
+
+func parseSigner(text string) (crypto.Signer, error) {
 	block, rest := pem.Decode(normalizeLines(text))
 	if block == nil {
 		return nil, errors.New("no PEM data found; expected a block such as \"-----BEGIN PRIVATE KEY-----\"")
@@ -40,7 +65,7 @@ func ParsePrivateKey(text string) (crypto.PublicKey, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported private key type %T", key)
 	}
-	return signer.Public(), nil
+	return signer, nil
 }
 
 // KeyMatchesFirstCertificate reports, as an error, whether keyText is not

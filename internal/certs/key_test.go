@@ -63,3 +63,17 @@ func TestKeyMatchesFirstCertificate(t *testing.T) {
 		}
 	}
 }
+
+func TestSamePrivateKeyAcrossEncodings(t *testing.T) {
+	_, p8, sec1 := certAndKey(t, "a")
+	_, other, _ := certAndKey(t, "b")
+	if !SamePrivateKey(p8, "  "+strings.ReplaceAll(sec1, "\n", "\r\n")+"\n\n") {
+		t.Error("PKCS#8 and SEC 1 forms of one key (CRLF, padded) should be the same key")
+	}
+	if SamePrivateKey(p8, other) {
+		t.Error("two different keys reported as the same")
+	}
+	if SamePrivateKey("garbage", "garbage") {
+		t.Error("text that does not parse must not equal itself")
+	}
+}

@@ -16,6 +16,9 @@ import (
 // text, in order. Anything else in the text (other block types, bytes that
 // are not PEM) is an error, because the API accepts certificates only.
 func DecodeCertificateDER(text string) ([][]byte, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, errors.New("the text is empty")
+	}
 	rest := normalizeLines(text)
 	var ders [][]byte
 	for {

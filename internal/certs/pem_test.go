@@ -47,7 +47,7 @@ func TestDecodeCertificateDERRejects(t *testing.T) {
 		text string
 		want string
 	}{
-		"empty":          {"", "no PEM data"},
+		"empty":          {" \r\n ", "the text is empty"},
 		"not pem":        {"hello", "no PEM data"},
 		"public key":     {"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", `"PUBLIC KEY"`},
 		"trailing data":  {a + "junk", "trailing data"},
