@@ -2,8 +2,8 @@
 // (internal/emulator) on a loopback address, for demos and scripts.
 //
 //	mtls-emulator [-addr 127.0.0.1:8787] [-token T] [-email E -key K]
-//	              [-pem-style normalized|as-uploaded|crlf] [-latency 0s]
-//	              [-ready-file PATH]
+//	              [-pem-style normalized|as-uploaded|crlf|rewrapped]
+//	              [-latency 0s] [-ready-file PATH]
 //
 // Once listening it prints one key=value line per fact on stdout:
 //
@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	email := flags.String("email", "", "X-Auth-Email to accept, with -key")
 	key := flags.String("key", "", "X-Auth-Key to accept, with -email")
 	pemStyle := flags.String("pem-style", emulator.PEMNormalized.String(),
-		"how responses render certificates: normalized, as-uploaded or crlf")
+		"how responses render certificates: normalized, as-uploaded, crlf or rewrapped")
 	latency := flags.Duration("latency", 0, "delay added to every request")
 	readyFile := flags.String("ready-file", "", "once listening, write the base URL to this `file` (removed on exit)")
 	if err := flags.Parse(args); err != nil {

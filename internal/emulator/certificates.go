@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -78,16 +79,27 @@ const (
 	// PEMCRLF re-encodes every certificate with "\r\n" line endings and puts
 	// a blank line between blocks.
 	PEMCRLF
+	// PEMRewrapped is PEMNormalized with the base64 body wrapped at 76
+	// columns instead of 64, so not even the lines of a block match what
+	// encoding/pem (and openssl) write.
+	PEMRewrapped
 )
 
 var pemStyleNames = [...]string{
 	PEMNormalized: "normalized",
 	PEMAsUploaded: "as-uploaded",
 	PEMCRLF:       "crlf",
+	PEMRewrapped:  "rewrapped",
+}
+
+// known reports whether p is one of the styles above; the names list is the
+// one place a new style has to be registered.
+func (p PEMStyle) known() bool {
+	return p >= 0 && int(p) < len(pemStyleNames)
 }
 
 func (p PEMStyle) String() string {
-	if p < 0 || int(p) >= len(pemStyleNames) {
+	if !p.known() {
 		return fmt.Sprintf("PEMStyle(%d)", int(p))
 	}
 	return pemStyleNames[p]
@@ -107,6 +119,13 @@ func renderPEM(ders [][]byte, uploaded string, style PEMStyle) string {
 	if style == PEMAsUploaded {
 		return uploaded
 	}
+	if style == PEMRewrapped {
+		blocks := make([]string, len(ders))
+		for i, der := range ders {
+			blocks[i] = encodeCertificate(der, rewrappedWidth)
+		}
+		return strings.Join(blocks, "\n")
+	}
 	blocks := make([]string, len(ders))
 	for i, der := range ders {
 		blocks[i] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
@@ -123,6 +142,30 @@ func renderPEM(ders [][]byte, uploaded string, style PEMStyle) string {
 		blocks[i] = strings.TrimSuffix(b, "\n")
 	}
 	return strings.Join(blocks, "\n")
+}
+
+// rewrappedWidth is the line length of PEMRewrapped, the MIME width (RFC
+// 2045) that some PEM writers use instead of RFC 7468's 64.
+const rewrappedWidth = 76
+
+// encodeCertificate writes one CERTIFICATE block with its base64 body
+// wrapped at width columns and no newline after the END line. encoding/pem
+// cannot do this: its width is fixed at 64.
+func encodeCertificate(der []byte, width int) string {
+	body := base64.StdEncoding.EncodeToString(der)
+	var b strings.Builder
+	b.WriteString("-----BEGIN CERTIFICATE-----\n")
+	for len(body) > width {
+		b.WriteString(body[:width])
+		b.WriteByte('\n')
+		body = body[width:]
+	}
+	if body != "" {
+		b.WriteString(body)
+		b.WriteByte('\n')
+	}
+	b.WriteString("-----END CERTIFICATE-----")
+	return b.String()
 }
 
 // splitPEM returns the PEM blocks of text. It refuses anything but

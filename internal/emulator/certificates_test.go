@@ -62,6 +62,71 @@ func TestPEMStyles(t *testing.T) {
 	}
 }
 
+// TestPEMRewrapped checks the layout line by line rather than against a
+// second rendering, so a bug in encodeCertificate cannot hide in the
+// expected value too.
+func TestPEMRewrapped(t *testing.T) {
+	const width = 76
+	ca := newCA(t)
+	leaf := newLeaf(t, ca, "leaf")
+	opts := testOptions()
+	opts.PEMStyle = PEMRewrapped
+	emu := startEmulator(t, opts)
+	c := newClient(t, emu)
+
+	uploaded := strings.ReplaceAll(leaf.pem+"\n"+ca.pem, "\n", "\r\n")
+	up := c.upload(testAccount, uploadBody{Certificates: uploaded})
+	got := c.do(http.MethodGet, certPath(testAccount, up.ID), nil).certificate(t).Certificates
+	if got != up.Certificates {
+		t.Errorf("GET certificates differ from the upload response:\n got %q\nwant %q", got, up.Certificates)
+	}
+	if !sameDER(t, got, [][]byte{leaf.cert.Raw, ca.cert.Raw}) {
+		t.Fatalf("the returned text holds other certificates than were uploaded: %q", got)
+	}
+	if strings.Contains(got, "\r") || strings.HasSuffix(got, "\n") {
+		t.Errorf("want \"\\n\" endings and no trailing newline, got %q", got)
+	}
+
+	blocks := 0
+	var body []string
+	for i, line := range strings.Split(got, "\n") {
+		switch line {
+		case "-----BEGIN CERTIFICATE-----":
+			if len(body) != 0 {
+				t.Fatalf("line %d: BEGIN inside a block", i+1)
+			}
+			blocks++
+			body = []string{}
+		case "-----END CERTIFICATE-----":
+			if len(body) < 2 {
+				t.Fatalf("line %d: block %d has %d body lines, too few to show the width", i+1, blocks, len(body))
+			}
+			for j, b := range body[:len(body)-1] {
+				if len(b) != width {
+					t.Errorf("block %d, body line %d is %d columns, want %d", blocks, j+1, len(b), width)
+				}
+			}
+			if last := body[len(body)-1]; last == "" || len(last) > width {
+				t.Errorf("block %d, last body line is %d columns", blocks, len(last))
+			}
+			body = nil
+		case "":
+			t.Errorf("line %d is blank; blocks must be joined by a single newline", i+1)
+		default:
+			if body == nil {
+				t.Fatalf("line %d %q is outside a block", i+1, line)
+			}
+			body = append(body, line)
+		}
+	}
+	if blocks != 2 || body != nil {
+		t.Errorf("found %d complete blocks, want 2", blocks)
+	}
+	if stored := emu.Certificates(testAccount)[0]; stored.UploadedPEM != uploaded || stored.Certificates != got {
+		t.Errorf("stored texts: uploaded %q, served %q", stored.UploadedPEM, stored.Certificates)
+	}
+}
+
 func sameDER(t *testing.T, text string, want [][]byte) bool {
 	t.Helper()
 	var got [][]byte
@@ -86,14 +151,20 @@ func sameDER(t *testing.T, text string, want [][]byte) bool {
 }
 
 func TestParsePEMStyle(t *testing.T) {
-	for _, style := range []PEMStyle{PEMNormalized, PEMAsUploaded, PEMCRLF} {
+	for _, style := range []PEMStyle{PEMNormalized, PEMAsUploaded, PEMCRLF, PEMRewrapped} {
 		got, err := ParsePEMStyle(style.String())
 		if err != nil || got != style {
 			t.Errorf("ParsePEMStyle(%q) = %v, %v", style.String(), got, err)
 		}
 	}
-	if _, err := ParsePEMStyle("unix"); err == nil || !strings.Contains(err.Error(), "normalized, as-uploaded, crlf") {
+	if _, err := ParsePEMStyle("unix"); err == nil || !strings.Contains(err.Error(), "normalized, as-uploaded, crlf, rewrapped") {
 		t.Errorf("unknown style error %v should list the accepted names", err)
+	}
+	// New styles go at the end, so the numbers of existing ones never change.
+	for style, want := range map[PEMStyle]int{PEMNormalized: 0, PEMAsUploaded: 1, PEMCRLF: 2, PEMRewrapped: 3} {
+		if int(style) != want {
+			t.Errorf("%v = %d, want %d", style, int(style), want)
+		}
 	}
 	if got := PEMStyle(9).String(); got != "PEMStyle(9)" {
 		t.Errorf("String of an unknown style = %q", got)
@@ -208,6 +279,7 @@ func TestOptionsValidate(t *testing.T) {
 		"email without key":     {Options{APIToken: "t", APIEmail: "e"}, false},
 		"key without email":     {Options{APIKey: "k"}, false},
 		"unknown PEM style":     {Options{APIToken: "t", PEMStyle: 7}, false},
+		"rewrapped PEM style":   {Options{APIToken: "t", PEMStyle: PEMRewrapped}, true},
 		"in-use status not 4XX": {Options{APIToken: "t", InUseStatus: 500}, false},
 		"in-use code too small": {Options{APIToken: "t", InUseCode: 999}, false},
 		"negative latency":      {Options{APIToken: "t", Latency: -1}, false},

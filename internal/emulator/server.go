@@ -68,7 +68,7 @@ func (o Options) Validate() error {
 	if (o.APIEmail == "") != (o.APIKey == "") {
 		return fmt.Errorf("emulator: APIEmail and APIKey must be set together")
 	}
-	if o.PEMStyle < PEMNormalized || o.PEMStyle > PEMCRLF {
+	if !o.PEMStyle.known() {
 		return fmt.Errorf("emulator: unknown PEMStyle %d", int(o.PEMStyle))
 	}
 	if o.InUseStatus != 0 && (o.InUseStatus < 400 || o.InUseStatus > 499) {
