@@ -39,6 +39,14 @@ func NewCA(t *testing.T, commonName string) *Certificate {
 	return Generate(t, CertOptions{CommonName: commonName, Organization: "tf-mtls tests", IsCA: true}, nil)
 }
 
+// ExpiredCA makes a self-signed CA certificate that expired ago before now,
+// after three days of validity.
+func ExpiredCA(t *testing.T, commonName string, ago time.Duration) *Certificate {
+	t.Helper()
+	end := time.Now().Add(-ago)
+	return Generate(t, CertOptions{CommonName: commonName, IsCA: true, NotBefore: end.Add(-72 * time.Hour), NotAfter: end}, nil)
+}
+
 // Issue makes a leaf certificate signed by ca, valid for 90 days.
 func (ca *Certificate) Issue(t *testing.T, commonName string) *Certificate {
 	t.Helper()

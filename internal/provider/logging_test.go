@@ -78,7 +78,7 @@ resource "mtls_certificate" "leaf" {
 			keyBody := pemBody(leaf.KeyPEM)
 			for _, secret := range append(tc.secrets, keyBody, keyBody[:40]) {
 				if strings.Contains(logs, secret) {
-					t.Errorf("a secret (%d characters, starting %q) appears in the TRACE logs", len(secret), secret[:4])
+					t.Errorf("a secret (%d characters, starting %q) appears in the TRACE logs: %.300s", len(secret), secret[:4], firstLine(logs, secret))
 				}
 			}
 		})

@@ -13,28 +13,59 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/certs"
 )
 
-// pemCertificatesType is the type of the certificates attribute. Its values
-// compare by the certificates they decode to, not by text, so the framework
-// keeps the user's text in the plan and state whenever the API (or the user)
-// only changed line endings, wrapping or whitespace.
-type pemCertificatesType struct {
+// pemKind says what a PEM attribute holds, and so what "the same value"
+// means for it.
+type pemKind int
+
+const (
+	// pemCertificates values are equal when they decode to the same
+	// sequence of DER certificates.
+	pemCertificates pemKind = iota
+	// pemPrivateKey values are equal when they hold the same private key,
+	// in whichever PEM encoding.
+	pemPrivateKey
+)
+
+func (k pemKind) same(a, b string) bool {
+	if k == pemPrivateKey {
+		return certs.SamePrivateKey(a, b)
+	}
+	return certs.SameCertificates(a, b)
+}
+
+// pemType is the type of the certificates and private_key attributes. Its
+// values compare by what they decode to, not by text, so the framework keeps
+// the user's text in the plan and state whenever the API (or the user) only
+// changed line endings, wrapping, indentation or blank lines.
+type pemType struct {
 	basetypes.StringType
+	kind pemKind
 }
 
-var _ basetypes.StringTypable = pemCertificatesType{}
+var (
+	pemCertificatesType = pemType{kind: pemCertificates}
+	pemPrivateKeyType   = pemType{kind: pemPrivateKey}
+)
 
-func (t pemCertificatesType) Equal(o attr.Type) bool {
-	other, ok := o.(pemCertificatesType)
-	return ok && t.StringType.Equal(other.StringType)
+var _ basetypes.StringTypable = pemType{}
+
+func (t pemType) Equal(o attr.Type) bool {
+	other, ok := o.(pemType)
+	return ok && t.kind == other.kind && t.StringType.Equal(other.StringType)
 }
 
-func (t pemCertificatesType) String() string { return "pemCertificatesType" }
-
-func (t pemCertificatesType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
-	return pemCertificatesValue{StringValue: in}, nil
+func (t pemType) String() string {
+	if t.kind == pemPrivateKey {
+		return "pemPrivateKeyType"
+	}
+	return "pemCertificatesType"
 }
 
-func (t pemCertificatesType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
+func (t pemType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
+	return pemValue{StringValue: in, kind: t.kind}, nil
+}
+
+func (t pemType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
 	v, err := t.StringType.ValueFromTerraform(ctx, in)
 	if err != nil {
 		return nil, err
@@ -43,60 +74,68 @@ func (t pemCertificatesType) ValueFromTerraform(ctx context.Context, in tftypes.
 	if !ok {
 		return nil, fmt.Errorf("unexpected value type %T", v)
 	}
-	return pemCertificatesValue{StringValue: s}, nil
+	return pemValue{StringValue: s, kind: t.kind}, nil
 }
 
-func (t pemCertificatesType) ValueType(context.Context) attr.Value { return pemCertificatesValue{} }
+func (t pemType) ValueType(context.Context) attr.Value { return pemValue{kind: t.kind} }
 
-// pemCertificatesValue is a PEM bundle of certificates.
-type pemCertificatesValue struct {
+// pemValue is PEM text of the kind its type says.
+type pemValue struct {
 	basetypes.StringValue
+	kind pemKind
 }
 
-var _ basetypes.StringValuableWithSemanticEquals = pemCertificatesValue{}
+var _ basetypes.StringValuableWithSemanticEquals = pemValue{}
 
-func newPEMCertificates(text string) pemCertificatesValue {
-	return pemCertificatesValue{StringValue: basetypes.NewStringValue(text)}
+func newPEMCertificates(text string) pemValue {
+	return pemValue{StringValue: basetypes.NewStringValue(text), kind: pemCertificates}
 }
 
-func (v pemCertificatesValue) Equal(o attr.Value) bool {
-	other, ok := o.(pemCertificatesValue)
-	return ok && v.StringValue.Equal(other.StringValue)
+func (v pemValue) Equal(o attr.Value) bool {
+	other, ok := o.(pemValue)
+	return ok && v.kind == other.kind && v.StringValue.Equal(other.StringValue)
 }
 
-func (v pemCertificatesValue) Type(context.Context) attr.Type { return pemCertificatesType{} }
+func (v pemValue) Type(context.Context) attr.Type { return pemType{kind: v.kind} }
 
-// StringSemanticEquals is where the provider decides that two PEM texts are
-// the same certificates; nothing else compares certificate text.
-func (v pemCertificatesValue) StringSemanticEquals(_ context.Context, newValuable basetypes.StringValuable) (bool, diag.Diagnostics) {
-	other, ok := newValuable.(pemCertificatesValue)
-	if !ok {
+// String keeps a private key out of anything that prints the value: the
+// framework logs String() of every value whose semantic equality it checks.
+func (v pemValue) String() string {
+	if v.kind == pemPrivateKey && !v.IsNull() && !v.IsUnknown() {
+		return "<sensitive private key>"
+	}
+	return v.StringValue.String()
+}
+
+// StringSemanticEquals is where the provider decides that two PEM texts hold
+// the same certificates or key; nothing else compares their text.
+func (v pemValue) StringSemanticEquals(_ context.Context, newValuable basetypes.StringValuable) (bool, diag.Diagnostics) {
+	other, ok := newValuable.(pemValue)
+	if !ok || other.kind != v.kind {
 		return false, nil
 	}
-	return certs.SameCertificates(v.ValueString(), other.ValueString()), nil
+	return v.kind.same(v.ValueString(), other.ValueString()), nil
 }
 
-// keepPriorCertificatesWhenSame is a plan modifier: the framework applies
-// semantic equality when reading and applying, but not when planning, so
-// without it a trailing newline added in the configuration would plan a
-// replacement. It must run before RequiresReplace.
-type keepPriorCertificatesWhenSame struct{}
+// keepPriorWhenSame is a plan modifier: the framework applies semantic
+// equality when reading and applying, but not when planning, so without it
+// a trailing newline added in the configuration would plan a replacement.
+// It must run before RequiresReplace.
+type keepPriorWhenSame struct{ kind pemKind }
 
-func (keepPriorCertificatesWhenSame) Description(context.Context) string {
-	return "keeps the prior text when the configured PEM holds the same certificates"
+func (keepPriorWhenSame) Description(context.Context) string {
+	return "keeps the prior text when the configured PEM decodes to the same value"
 }
 
-func (m keepPriorCertificatesWhenSame) MarkdownDescription(ctx context.Context) string {
+func (m keepPriorWhenSame) MarkdownDescription(ctx context.Context) string {
 	return m.Description(ctx)
 }
 
-func (keepPriorCertificatesWhenSame) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	if req.StateValue.IsNull() || req.PlanValue.IsNull() || req.PlanValue.IsUnknown() {
+func (m keepPriorWhenSame) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.StateValue.IsNull() || req.StateValue.IsUnknown() || req.PlanValue.IsNull() || req.PlanValue.IsUnknown() {
 		return
 	}
-	same, diags := newPEMCertificates(req.StateValue.ValueString()).StringSemanticEquals(ctx, newPEMCertificates(req.PlanValue.ValueString()))
-	resp.Diagnostics.Append(diags...)
-	if same {
+	if m.kind.same(req.StateValue.ValueString(), req.PlanValue.ValueString()) {
 		resp.PlanValue = req.StateValue
 	}
 }

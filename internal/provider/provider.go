@@ -38,7 +38,10 @@ const (
 	EnvBaseURL   = "CLOUDFLARE_BASE_URL"
 )
 
-const defaultMaxRetries = 3
+const (
+	defaultMaxRetries        = 3
+	defaultExpiryWarningDays = 30
+)
 
 var accountIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
@@ -63,6 +66,8 @@ type providerModel struct {
 	AccountID  types.String `tfsdk:"account_id"`
 	BaseURL    types.String `tfsdk:"base_url"`
 	MaxRetries types.Int64  `tfsdk:"max_retries"`
+
+	ExpiryWarningDays types.Int64 `tfsdk:"expiry_warning_days"`
 }
 
 // providerData is what Configure hands to every resource and data source:
@@ -70,6 +75,9 @@ type providerModel struct {
 type providerData struct {
 	client    *cfapi.Client
 	accountID string
+	// expiryWarningDays is how close to its expiry a certificate must be
+	// for plans to warn about it.
+	expiryWarningDays int
 }
 
 func (p *mtlsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -116,6 +124,14 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Description: fmt.Sprintf("How many times a request that failed for a transient reason (HTTP 408, 409, "+
 					"429, 5XX or a connection error) is retried. Defaults to %d.", defaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 10)},
+			},
+			"expiry_warning_days": schema.Int64Attribute{
+				Optional: true,
+				Description: fmt.Sprintf("Plans warn about a certificate that expires within this many days, "+
+					"naming the date and the days left, so rotations are not missed. Defaults to %d; 0 turns "+
+					"the warning off. An expired certificate is an error when it would be uploaded, and a "+
+					"warning when it is already in Cloudflare.", defaultExpiryWarningDays),
+				Validators: []validator.Int64{int64validator.Between(0, 3650)},
 			},
 		},
 	}
@@ -180,7 +196,7 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		resp.Diagnostics.AddError("Unable to Configure the mtls Provider", err.Error())
 		return
 	}
-	data := &providerData{client: client, accountID: settings.accountID}
+	data := &providerData{client: client, accountID: settings.accountID, expiryWarningDays: settings.expiryWarningDays}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	tflog.Debug(ctx, "Configured the mtls provider", map[string]any{

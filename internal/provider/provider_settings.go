@@ -15,6 +15,7 @@ type providerSettings struct {
 	apiToken, apiKey, apiEmail string
 	accountID, baseURL         string
 	maxRetries                 int
+	expiryWarningDays          int
 }
 
 func (s providerSettings) scheme() string {
@@ -45,9 +46,14 @@ func resolveSettings(cfg providerModel, lookupEnv func(string) (string, bool)) (
 		accountID:  orEnv(cfg.AccountID, EnvAccountID),
 		baseURL:    orEnv(cfg.BaseURL, EnvBaseURL),
 		maxRetries: defaultMaxRetries,
+
+		expiryWarningDays: defaultExpiryWarningDays,
 	}
 	if !cfg.MaxRetries.IsNull() && !cfg.MaxRetries.IsUnknown() {
 		s.maxRetries = int(cfg.MaxRetries.ValueInt64())
+	}
+	if !cfg.ExpiryWarningDays.IsNull() && !cfg.ExpiryWarningDays.IsUnknown() {
+		s.expiryWarningDays = int(cfg.ExpiryWarningDays.ValueInt64())
 	}
 
 	source := "the environment (" + EnvAPIToken + ", " + EnvAPIKey + ", " + EnvAPIEmail + ")"

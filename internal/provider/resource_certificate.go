@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"time"
@@ -44,19 +45,31 @@ type certificateResource struct {
 func newCertificateResource() resource.Resource { return &certificateResource{} }
 
 type certificateModel struct {
-	AccountID    types.String         `tfsdk:"account_id"`
-	ID           types.String         `tfsdk:"id"`
-	Name         types.String         `tfsdk:"name"`
-	CA           types.Bool           `tfsdk:"ca"`
-	Certificates pemCertificatesValue `tfsdk:"certificates"`
-	PrivateKey   types.String         `tfsdk:"private_key"`
-	Issuer       types.String         `tfsdk:"issuer"`
-	SerialNumber types.String         `tfsdk:"serial_number"`
-	Signature    types.String         `tfsdk:"signature"`
-	ExpiresOn    types.String         `tfsdk:"expires_on"`
-	UploadedOn   types.String         `tfsdk:"uploaded_on"`
-	Type         types.String         `tfsdk:"type"`
-	Timeouts     timeouts.Value       `tfsdk:"timeouts"`
+	AccountID    types.String   `tfsdk:"account_id"`
+	ID           types.String   `tfsdk:"id"`
+	Name         types.String   `tfsdk:"name"`
+	CA           types.Bool     `tfsdk:"ca"`
+	Certificates pemValue       `tfsdk:"certificates"`
+	PrivateKey   pemValue       `tfsdk:"private_key"`
+	Issuer       types.String   `tfsdk:"issuer"`
+	SerialNumber types.String   `tfsdk:"serial_number"`
+	Signature    types.String   `tfsdk:"signature"`
+	ExpiresOn    types.String   `tfsdk:"expires_on"`
+	UploadedOn   types.String   `tfsdk:"uploaded_on"`
+	Type         types.String   `tfsdk:"type"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+
+	certificateDetails
+}
+
+// certificateDetails are read from the configured PEM, so they are known in
+// the plan and can be used in preconditions and check blocks.
+type certificateDetails struct {
+	FingerprintSHA256 types.String `tfsdk:"fingerprint_sha256"`
+	Subject           types.String `tfsdk:"subject"`
+	NotBefore         types.String `tfsdk:"not_before"`
+	NotAfter          types.String `tfsdk:"not_after"`
+	CertificateCount  types.Int64  `tfsdk:"certificate_count"`
 }
 
 func (r *certificateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -70,6 +83,9 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			Description:   description,
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 		}
+	}
+	fromPEM := func(description string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, Description: description + knownAtPlan}
 	}
 	resp.Schema = schema.Schema{
 		Description: "An mTLS certificate uploaded to a Cloudflare account: a CA bundle that Cloudflare uses to " +
@@ -99,23 +115,28 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 			"certificates": schema.StringAttribute{
 				Required:   true,
-				CustomType: pemCertificatesType{},
+				CustomType: pemCertificatesType,
 				Description: "PEM text of one or more certificates (a CA bundle or a chain). Compared by the " +
 					"certificates it holds, not as text: line endings, wrapping, indentation and blank lines do " +
 					"not cause a change. Changing the certificates replaces the resource.",
 				Validators: []validator.String{pemCertificatesValidator{}},
 				PlanModifiers: []planmodifier.String{
-					keepPriorCertificatesWhenSame{},
+					keepPriorWhenSame{kind: pemCertificates},
 					stringplanmodifier.RequiresReplace(),
 				},
 			},
 			"private_key": schema.StringAttribute{
-				Optional:  true,
-				Sensitive: true,
+				Optional:   true,
+				Sensitive:  true,
+				CustomType: pemPrivateKeyType,
 				Description: "PEM private key of the first certificate, for leaf certificates used by Workers " +
 					"mTLS bindings or Zero Trust. Cloudflare never returns it: it is kept from the configuration. " +
-					"Changing it replaces the certificate.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"Compared by the key it holds, not as text. Changing it replaces the certificate, except " +
+					"right after an import, when a key that matches the certificate is recorded in place.",
+				PlanModifiers: []planmodifier.String{
+					keepPriorWhenSame{kind: pemPrivateKey},
+					requiresReplaceUnlessImported(),
+				},
 			},
 			"issuer":        fromAPI("Issuer of the certificate as Cloudflare reports it, e.g. `O=Example Inc.,L=California,ST=San Francisco,C=US`."),
 			"serial_number": fromAPI("Serial number of the certificate, as a decimal string."),
@@ -123,12 +144,23 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"expires_on":    fromAPI("When the certificate expires (RFC 3339)."),
 			"uploaded_on":   fromAPI("When the certificate was uploaded (RFC 3339)."),
 			"type":          fromAPI("Kind of certificate: `custom` for uploads, `gateway_managed` or `access_managed` for ones Cloudflare manages."),
+
+			"fingerprint_sha256": fromPEM("SHA-256 fingerprint of the first certificate's DER encoding, in lowercase hexadecimal."),
+			"subject":            fromPEM("Subject of the first certificate, e.g. `CN=client-ca,O=Example`."),
+			"not_before":         fromPEM("Start of the first certificate's validity (RFC 3339, UTC)."),
+			"not_after":          fromPEM("End of the first certificate's validity (RFC 3339, UTC). Unlike `expires_on`, which Cloudflare reports after the upload."),
+			"certificate_count": schema.Int64Attribute{
+				Computed:    true,
+				Description: "Number of certificates in `certificates`." + knownAtPlan,
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Delete: true}),
 		},
 	}
 }
+
+const knownAtPlan = " Read from the configured PEM, so it is known at plan time."
 
 func (r *certificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if req.ProviderData == nil {
@@ -144,43 +176,85 @@ func (r *certificateResource) Configure(_ context.Context, req resource.Configur
 }
 
 // ValidateConfig checks the private key against the certificate before any
-// API call. The certificates attribute validates itself; a key error is
-// reported only when the certificates are usable, so one mistake gives one
-// diagnostic.
+// API call. The certificates attribute validates itself.
 func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var key types.String
-	var pemText pemCertificatesValue
+	var key, pemText pemValue
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key"), &key)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("certificates"), &pemText)...)
 	if resp.Diagnostics.HasError() || key.IsNull() || key.IsUnknown() {
 		return
 	}
-	if _, err := certs.ParsePrivateKey(key.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key"), "Invalid Private Key",
-			"The private_key value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
-				"or SEC 1 \"EC PRIVATE KEY\"), such as tls_private_key.example.private_key_pem: "+err.Error()+".")
+	certificatesText := "" // unknown yet: only the key itself is checked
+	if !pemText.IsUnknown() {
+		certificatesText = pemText.ValueString()
+	}
+	resp.Diagnostics.Append(checkPrivateKey(key.ValueString(), certificatesText)...)
+}
+
+// ModifyPlan completes the plan from what the provider knows: the default
+// account, and the certificate details read from the configured PEM. It
+// also raises the checks that depend on the provider's settings or on
+// whether the certificate is about to be uploaded. Values unknown now are
+// checked when they are known: at apply, Terraform validates and plans the
+// resource again before it asks for the upload.
+func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	r.planAccount(ctx, req, resp)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	if pemText.IsNull() || pemText.IsUnknown() {
+	var plan certificateModel
+	resp.Diagnostics.Append(resp.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	if _, err := certs.ParseCertificates(pemText.ValueString()); err != nil {
+	var state *certificateModel
+	if !req.State.Raw.IsNull() {
+		state = &certificateModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	if plan.Certificates.IsUnknown() {
+		plan.certificateDetails = unknownDetails()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	if err := certs.KeyMatchesFirstCertificate(key.ValueString(), pemText.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key"), "Private Key Does Not Match Certificate",
-			"The private_key must belong to the first certificate in certificates (the leaf, when a chain is "+
-				"given): "+err.Error()+". Check that the key and the certificate come from the same pair.")
+	parsed, err := certs.ParseCertificates(plan.Certificates.ValueString())
+	if err != nil {
+		return // the attribute's validator has said why
+	}
+	plan.certificateDetails = detailsOf(parsed)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+
+	upload := state == nil || replaces(plan, *state)
+	warnDays := defaultExpiryWarningDays
+	if r.data != nil {
+		warnDays = r.data.expiryWarningDays
+	}
+	resp.Diagnostics.Append(checkValidity(parsed, upload, warnDays, time.Now())...)
+	if upload && plan.CA.ValueBool() {
+		resp.Diagnostics.Append(checkCA(parsed[0])...)
 	}
 }
 
-// ModifyPlan fills account_id from the provider when the configuration
+// replaces reports whether the plan changes an argument that makes
+// Cloudflare store a new certificate. Semantically equal PEM has already
+// been planned as the prior text, so plain equality is right here.
+func replaces(plan, state certificateModel) bool {
+	return !plan.AccountID.Equal(state.AccountID) || !plan.Name.Equal(state.Name) || !plan.CA.Equal(state.CA) ||
+		!plan.Certificates.Equal(state.Certificates) ||
+		(!plan.PrivateKey.Equal(state.PrivateKey) && !state.PrivateKey.IsNull())
+}
+
+// planAccount fills account_id from the provider when the configuration
 // leaves it out, so the plan shows the account and a change of the
 // provider's account replaces the certificate instead of orphaning it.
-func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return
-	}
+func (r *certificateResource) planAccount(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var configAccount types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("account_id"), &configAccount)...)
 	if resp.Diagnostics.HasError() || !configAccount.IsNull() {
@@ -204,6 +278,38 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("account_id"), &stateAccount)...)
 	if stateAccount.ValueString() != r.data.accountID {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("account_id"))
+	}
+}
+
+func detailsOf(parsed []*x509.Certificate) certificateDetails {
+	info := certs.DescribeParsed(parsed)
+	return certificateDetails{
+		FingerprintSHA256: types.StringValue(info.FingerprintSHA256),
+		Subject:           types.StringValue(info.Subject),
+		NotBefore:         types.StringValue(info.NotBefore.Format(time.RFC3339)),
+		NotAfter:          types.StringValue(info.NotAfter.Format(time.RFC3339)),
+		CertificateCount:  types.Int64Value(int64(info.CertificateCount)),
+	}
+}
+
+// refreshDetails derives the details from the certificates the model holds.
+// Text that does not parse leaves them as they were.
+func (m *certificateModel) refreshDetails() {
+	if m.Certificates.IsNull() || m.Certificates.IsUnknown() {
+		return
+	}
+	if parsed, err := certs.ParseCertificates(m.Certificates.ValueString()); err == nil {
+		m.certificateDetails = detailsOf(parsed)
+	}
+}
+
+func unknownDetails() certificateDetails {
+	return certificateDetails{
+		FingerprintSHA256: types.StringUnknown(),
+		Subject:           types.StringUnknown(),
+		NotBefore:         types.StringUnknown(),
+		NotAfter:          types.StringUnknown(),
+		CertificateCount:  types.Int64Unknown(),
 	}
 }
 
@@ -263,6 +369,7 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	// State comes from the upload response alone: a read-back would cost a
 	// request per certificate and tell us nothing new.
 	plan.applyAPI(uploaded)
+	plan.refreshDetails()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -291,6 +398,7 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.applyAPI(got)
+	state.refreshDetails()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -332,6 +440,33 @@ func (r *certificateResource) ImportState(ctx context.Context, req resource.Impo
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("account_id"), accountID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+}
+
+// privateImported marks, in private state, a certificate that came in by
+// import: the API never returns a private key, so a key in the
+// configuration is recorded in place instead of replacing the certificate.
+const privateImported = "imported"
+
+// requiresReplaceUnlessImported replaces the certificate when private_key
+// changes, except when an imported certificate gets its first key in state:
+// the key was checked against the certificate at validate time, and
+// Cloudflare already holds whatever key was uploaded with it.
+func requiresReplaceUnlessImported() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(
+		func(ctx context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+			if req.StateValue.IsNull() && req.Private != nil {
+				imported, diags := req.Private.GetKey(ctx, privateImported)
+				resp.Diagnostics.Append(diags...)
+				if string(imported) == "true" {
+					return
+				}
+			}
+			resp.RequiresReplace = true
+		},
+		"Replaces the certificate when the key changes, except to record a key for an imported certificate.",
+		"Replaces the certificate when the key changes, except to record a key for an imported certificate.",
+	)
 }
 
 const importFormat = "<account_id>/<certificate_id>, or <certificate_id> alone when the provider sets account_id " +

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -213,6 +214,7 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	ca := acctest.NewCA(t, "invalid pem root")
+	expired := acctest.ExpiredCA(t, "expired root", 49*time.Hour)
 	cases := map[string]struct {
 		text string
 		want []string
@@ -222,6 +224,10 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 		"trailing garbage":    {strings.TrimSpace(ca.PEM) + "\nnot a certificate", []string{`Invalid Certificate PEM`, `trailing data after the last PEM block`}},
 		"not pem":             {"hello", []string{`Invalid Certificate PEM`, `no PEM data found`}},
 		"key in certificates": {ca.PEM + ca.KeyPEM, []string{`Invalid Certificate PEM`, `"PRIVATE KEY"`, `belongs in private_key`}},
+		"empty":               {" \n ", []string{`Invalid Certificate PEM`, `the text is empty`}},
+		"does not parse":      {"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", []string{`Invalid Certificate PEM`, `certificate 1 of 1 does not parse`}},
+		"expired":             {expired.PEM, []string{`Certificate Expired`, `Certificate 1 of 1 (subject "CN=expired root`, `expired on ` + expired.X509().NotAfter.UTC().Format(time.RFC3339), `(2 days ago)`, `Pass a renewed certificate`}},
+		"expired in bundle":   {ca.PEM + expired.PEM, []string{`Certificate Expired`, `Certificate 2 of 2 (subject "CN=expired root`}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -314,4 +320,71 @@ provider "mtls" {
 			},
 		}},
 	})
+}
+
+// TestAccCertificate_unknownAtPlanCheckedBeforeUpload: values that come
+// from other resources are unknown at plan time, so their checks run at
+// apply, still before the upload.
+func TestAccCertificate_unknownAtPlanCheckedBeforeUpload(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	root := acctest.NewCA(t, "unknown at plan root")
+	leaf := root.Issue(t, "unknown.example.com")
+	other := root.Issue(t, "other-unknown.example.com")
+	expired := acctest.ExpiredCA(t, "expired unknown", time.Hour)
+	cases := map[string]struct {
+		certificates, key string
+		want              []string
+	}{
+		"public key":      {"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----", "", []string{"Invalid Certificate PEM", "this is a public key"}},
+		"key mismatch":    {leaf.PEM, other.KeyPEM, []string{"Private Key Does Not Match Certificate"}},
+		"key not parsing": {leaf.PEM, "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", []string{"Invalid Private Key", "does not parse"}},
+		"expired":         {expired.PEM, "", []string{"Certificate Expired", "expired unknown"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			key := "null"
+			if tc.key != "" {
+				key = "terraform_data.input.output.key"
+			}
+			config := env.ProviderConfig() + fmt.Sprintf(`
+resource "terraform_data" "input" {
+  input = {
+    certificates = %q
+    key          = %q
+  }
+}
+
+resource "mtls_certificate" "leaf" {
+  ca           = false
+  certificates = terraform_data.input.output.certificates
+  private_key  = %s
+}
+`, tc.certificates, tc.key, key)
+			expectErrorBeforeUpload(t, env, config, tc.want...)
+		})
+	}
+}
+
+// TestAccCertificate_postconditionFailsAtPlan: the details are known at plan
+// time, so a postcondition on them stops the plan before any upload.
+func TestAccCertificate_postconditionFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	ca := acctest.NewCA(t, "postcondition root") // valid for a year
+	config := env.ProviderConfig() + fmt.Sprintf(`
+resource "mtls_certificate" "ca" {
+  ca           = true
+  certificates = %q
+
+  lifecycle {
+    postcondition {
+      condition     = timecmp(self.not_after, timeadd(plantimestamp(), "9600h")) > 0
+      error_message = "The CA ${self.subject} expires within 400 days."
+    }
+  }
+}
+`, ca.PEM)
+	expectErrorBeforeUpload(t, env, config, "Resource postcondition failed", "The CA CN=postcondition root,O=tf-mtls tests expires within 400 days")
 }

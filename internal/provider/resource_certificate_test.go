@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
-	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 )
 
 // certificatesConfig is a CA bundle and a leaf with its key, in one account.
@@ -178,53 +177,6 @@ resource "mtls_certificate" "ca" {
 						plancheck.ExpectResourceAction("mtls_certificate.ca", plancheck.ResourceActionNoop),
 					},
 				},
-			},
-		},
-	})
-}
-
-func TestAccCertificate_reformattedPEMPlansEmpty(t *testing.T) {
-	t.Parallel()
-	env := acctest.NewWithOptions(t, emulator.Options{PEMStyle: emulator.PEMCRLF})
-	a := acctest.NewCA(t, "reformat a")
-	b := acctest.NewCA(t, "reformat b")
-	name := acctest.UniqueName(t)
-	withText := func(text string) string {
-		return env.ProviderConfig() + fmt.Sprintf(`
-resource "mtls_certificate" "bundle" {
-  name         = %q
-  ca           = true
-  certificates = %s
-}
-`, name, text)
-	}
-	keepsID := statecheck.CompareValue(compare.ValuesSame())
-	sameID := func() []statecheck.StateCheck {
-		return []statecheck.StateCheck{keepsID.AddStateValue("mtls_certificate.bundle", tfjsonpath.New("id"))}
-	}
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(),
-		CheckDestroy:             checkAllDeleted(t, env, name),
-		Steps: []resource.TestStep{
-			{
-				// The users' "inconsistent result after apply" case: a bundle
-				// built with join, stored by the API with other line endings.
-				Config:            withText(fmt.Sprintf("join(\"\\n\", [trimspace(%q), trimspace(%q)])", a.PEM, b.PEM)),
-				ConfigStateChecks: sameID(),
-			},
-			{
-				// A trailing newline added between applies is no change.
-				Config:            withText(fmt.Sprintf("%q", a.PEM+b.PEM+"\n")),
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks: sameID(),
-			},
-			{
-				// Real change of certificates: replacement.
-				Config: withText(fmt.Sprintf("%q", b.PEM+a.PEM)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("mtls_certificate.bundle", plancheck.ResourceActionDestroyBeforeCreate),
-				}},
 			},
 		},
 	})

@@ -45,9 +45,6 @@ func (pemCertificatesValidator) ValidateString(_ context.Context, req validator.
 		return
 	}
 	if _, err := certs.ParseCertificates(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Certificate PEM",
-			"The certificates value must be PEM text holding one or more CERTIFICATE blocks "+
-				"(\"-----BEGIN CERTIFICATE-----\"), such as tls_self_signed_cert.example.cert_pem or file(\"ca.pem\"): "+
-				err.Error()+".")
+		resp.Diagnostics.Append(invalidCertificatesDiag(req.Path, err))
 	}
 }

@@ -1,0 +1,123 @@
+package provider
+
+import (
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/certs"
+)
+
+// The checks below run before any API call: at validate and plan time for
+// values known then, and again in Create for values that were unknown at
+// plan time. Each builds its diagnostic here, so a message reads the same
+// wherever it is raised.
+
+func invalidCertificatesDiag(p path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(p, "Invalid Certificate PEM",
+		"The certificates value must be PEM text holding one or more CERTIFICATE blocks "+
+			"(\"-----BEGIN CERTIFICATE-----\"), such as tls_self_signed_cert.example.cert_pem or file(\"ca.pem\"): "+
+			err.Error()+".")
+}
+
+func invalidPrivateKeyDiag(err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("private_key"), "Invalid Private Key",
+		"The private_key value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
+			"or SEC 1 \"EC PRIVATE KEY\"), such as tls_private_key.example.private_key_pem: "+err.Error()+".")
+}
+
+func keyMismatchDiag(err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("private_key"), "Private Key Does Not Match Certificate",
+		"The private_key must belong to the first certificate in certificates (the leaf, when a chain is "+
+			"given): "+err.Error()+". Check that the key and the certificate come from the same pair.")
+}
+
+// checkPrivateKey reports a key that does not parse or does not belong to
+// the first certificate. A key error is reported only when the certificates
+// are usable, so one mistake gives one diagnostic.
+func checkPrivateKey(keyText, certificatesText string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if _, err := certs.ParsePrivateKey(keyText); err != nil {
+		diags.Append(invalidPrivateKeyDiag(err))
+		return diags
+	}
+	if _, err := certs.ParseCertificates(certificatesText); err != nil {
+		return diags
+	}
+	if err := certs.KeyMatchesFirstCertificate(keyText, certificatesText); err != nil {
+		diags.Append(keyMismatchDiag(err))
+	}
+	return diags
+}
+
+// checkValidity looks at the validity period of every certificate in a
+// bundle. An expired certificate is an error when it is about to be
+// uploaded (uploading it helps nobody), and a warning when it is already in
+// Cloudflare, so that a plan of an untouched configuration still works. A
+// certificate that expires within warnDays is a warning either way.
+func checkValidity(parsed []*x509.Certificate, upload bool, warnDays int, now time.Time) diag.Diagnostics {
+	var diags diag.Diagnostics
+	p := path.Root("certificates")
+	for i, c := range parsed {
+		which := fmt.Sprintf("Certificate %d of %d (subject %q)", i+1, len(parsed), c.Subject.String())
+		expires := c.NotAfter.UTC().Format(time.RFC3339)
+		days := certs.Info{NotAfter: c.NotAfter}.DaysLeft(now)
+		switch {
+		case !now.Before(c.NotAfter) && upload:
+			diags.AddAttributeError(p, "Certificate Expired",
+				fmt.Sprintf("%s expired on %s (%s). Clients and servers reject expired certificates, so it "+
+					"is not uploaded. Pass a renewed certificate.", which, expires, daysAgo(-days)))
+		case !now.Before(c.NotAfter):
+			diags.AddAttributeWarning(p, "Certificate Expired",
+				fmt.Sprintf("%s in Cloudflare expired on %s (%s). Rotate it: put the renewed certificate in "+
+					"this configuration and apply, which uploads it and then removes the old one.",
+					which, expires, daysAgo(-days)))
+		case warnDays > 0 && c.NotAfter.Sub(now) < time.Duration(warnDays)*24*time.Hour:
+			diags.AddAttributeWarning(p, "Certificate Expires Soon",
+				fmt.Sprintf("%s expires on %s, in %s (the provider's expiry_warning_days is %d). Plan its "+
+					"rotation before then.", which, expires, daysLeft(days), warnDays))
+		}
+	}
+	return diags
+}
+
+func daysAgo(n int) string {
+	switch n {
+	case 0:
+		return "less than a day ago"
+	case 1:
+		return "1 day ago"
+	default:
+		return fmt.Sprintf("%d days ago", n)
+	}
+}
+
+func daysLeft(n int) string {
+	switch n {
+	case 0:
+		return "less than a day"
+	case 1:
+		return "1 day"
+	default:
+		return fmt.Sprintf("%d days", n)
+	}
+}
+
+// checkCA warns when ca = true but the first certificate is not a CA: such
+// an upload verifies no client certificate but itself, which is almost
+// always a leaf passed by mistake.
+func checkCA(first *x509.Certificate) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if first.BasicConstraintsValid && first.IsCA {
+		return diags
+	}
+	diags.AddAttributeWarning(path.Root("ca"), "Certificate Is Not a CA",
+		fmt.Sprintf("ca is true, but the first certificate (subject %q) is not a CA certificate: its "+
+			"BasicConstraints extension does not say CA:TRUE. Cloudflare verifies client certificates against CA "+
+			"certificates. If this is a leaf certificate, set ca = false; if it is meant to be a CA, check that "+
+			"the CA certificate, not one it issued, comes first.", first.Subject.String()))
+	return diags
+}
