@@ -3,6 +3,7 @@
 //
 //	mtls-emulator [-addr 127.0.0.1:8787] [-token T] [-email E -key K]
 //	              [-pem-style normalized|as-uploaded|crlf|rewrapped]
+//	              [-paging honored|ignored|inconsistent-totals|shrinking-totals]
 //	              [-latency 0s] [-ready-file PATH]
 //
 // Once listening it prints one key=value line per fact on stdout:
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	key := flags.String("key", "", "X-Auth-Key to accept, with -email")
 	pemStyle := flags.String("pem-style", emulator.PEMNormalized.String(),
 		"how responses render certificates: normalized, as-uploaded, crlf or rewrapped")
+	paging := flags.String("paging", emulator.PagingHonored.String(),
+		"how list and associations answer page and per_page: honored, ignored, inconsistent-totals or shrinking-totals")
 	latency := flags.Duration("latency", 0, "delay added to every request")
 	readyFile := flags.String("ready-file", "", "once listening, write the base URL to this `file` (removed on exit)")
 	if err := flags.Parse(args); err != nil {
@@ -86,6 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return fmt.Errorf("-pem-style: %w", err)
 	}
+	pagingMode, err := emulator.ParsePagingMode(*paging)
+	if err != nil {
+		return fmt.Errorf("-paging: %w", err)
+	}
 	if *token == "" {
 		*token = getenv(tokenEnv)
 	}
@@ -97,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		APIEmail: *email,
 		APIKey:   *key,
 		PEMStyle: style,
+		Paging:   pagingMode,
 		Latency:  *latency,
 	}
 	if err := opts.Validate(); err != nil {

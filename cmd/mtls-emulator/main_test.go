@@ -142,6 +142,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-addr", "example.com:8787"},
 		{"-addr", "127.0.0.1"},
 		{"-pem-style", "unix", "-addr", "127.0.0.1:0"},
+		{"-paging", "sometimes", "-addr", "127.0.0.1:0"},
 		{"-email", "only@example.com", "-addr", "127.0.0.1:0"},
 		{"-latency", "-1s", "-addr", "127.0.0.1:0"},
 		{"-addr", "127.0.0.1:0", "extra"},
@@ -151,6 +152,17 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		cancel()
 		if err := run(ctx, args, io.Discard, io.Discard, noEnv); err == nil {
 			t.Errorf("run(%q) accepted bad flags", args)
+		}
+	}
+}
+
+func TestRunAcceptsEveryPagingMode(t *testing.T) {
+	for _, mode := range []string{"honored", "ignored", "inconsistent-totals", "shrinking-totals"} {
+		// Canceled, so run stops as soon as the facts are printed.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := run(ctx, []string{"-addr", "127.0.0.1:0", "-paging", mode}, io.Discard, io.Discard, noEnv); err != nil {
+			t.Errorf("-paging %s: %v", mode, err)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func LiveClient() (*cfapi.Client, string, error) {
 // CertificatesNamed lists the account's certificates whose name starts with prefix.
 func (e *Env) CertificatesNamed(t *testing.T, prefix string) []cfapi.Certificate {
 	t.Helper()
-	all, err := e.Client(t).List(context.Background(), e.AccountID)
+	all, err := e.Client(t).ListAll(context.Background(), e.AccountID, cfapi.ListOptions{})
 	if err != nil {
 		t.Fatalf("listing certificates: %v", err)
 	}

@@ -169,21 +169,6 @@ func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, e
 	return fromSDK(res), nil
 }
 
-// List returns the certificates of an account.
-func (c *Client) List(ctx context.Context, accountID string) ([]Certificate, error) {
-	var params mtls_certificates.MTLSCertificateListParams
-	params.AccountID.Value, params.AccountID.Present = accountID, true
-	page, err := c.certs.List(ctx, params)
-	if err != nil {
-		return nil, wrapError("list", err)
-	}
-	out := make([]Certificate, 0, len(page.Result))
-	for i := range page.Result {
-		out = append(out, *fromSDK(&page.Result[i]))
-	}
-	return out, nil
-}
-
 // Delete removes a certificate. It does not treat "not found" as success:
 // the caller decides what a missing certificate means.
 func (c *Client) Delete(ctx context.Context, accountID, id string) error {
@@ -191,21 +176,6 @@ func (c *Client) Delete(ctx context.Context, accountID, id string) error {
 	params.AccountID.Value, params.AccountID.Present = accountID, true
 	_, err := c.certs.Delete(ctx, id, params)
 	return wrapError("delete", err)
-}
-
-// Associations lists the services that use a certificate.
-func (c *Client) Associations(ctx context.Context, accountID, id string) ([]Association, error) {
-	var params mtls_certificates.AssociationGetParams
-	params.AccountID.Value, params.AccountID.Present = accountID, true
-	page, err := c.associations.Get(ctx, id, params)
-	if err != nil {
-		return nil, wrapError("list associations", err)
-	}
-	out := make([]Association, 0, len(page.Result))
-	for _, a := range page.Result {
-		out = append(out, Association{Service: a.Service, Status: a.Status})
-	}
-	return out, nil
 }
 
 func fromSDK(c *mtls_certificates.MTLSCertificate) *Certificate {

@@ -79,7 +79,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 				t.Fatalf("duplicate upload error = %v, want code 1471", err)
 			}
 			em.SetAssociations(account, up.ID, []emulator.Association{{Service: "gateway", Status: "active"}})
-			assoc, err := c.Associations(ctx, account, up.ID)
+			assoc, err := c.AssociationsAll(ctx, account, up.ID)
 			if err != nil || len(assoc) != 1 || assoc[0] != (cfapi.Association{Service: "gateway", Status: "active"}) {
 				t.Fatalf("associations = %+v, %v", assoc, err)
 			}

@@ -65,7 +65,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, accountID st
 		return
 	}
 	certs := s.store.list(accountID, types)
-	lo, hi, info := paginate(len(certs), page, perPage)
+	lo, hi, info := s.paginate(len(certs), page, perPage, defaultCertificatesPerPage)
 	views := make([]certificateView, 0, hi-lo)
 	for _, c := range certs[lo:hi] {
 		views = append(views, viewOf(c))
@@ -190,7 +190,7 @@ func (s *Server) handleAssociations(w http.ResponseWriter, r *http.Request, acco
 		writeError(w, certificateNotFound())
 		return
 	}
-	lo, hi, info := paginate(len(assoc), page, perPage)
+	lo, hi, info := s.paginate(len(assoc), page, perPage, defaultAssociationsPerPage)
 	writeResult(w, append([]Association{}, assoc[lo:hi]...), &info)
 }
 
@@ -244,9 +244,29 @@ func positiveParam(query url.Values, name string, fallback int) (int, *Error) {
 	return n, nil
 }
 
-// paginate returns the slice bounds of one page and its result_info. An
-// empty collection has zero pages.
-func paginate(total, page, perPage int) (lo, hi int, info resultInfo) {
+// paginate is pageBounds bent by Options.Paging: which page is served, and
+// what result_info claims about the rest.
+func (s *Server) paginate(total, page, perPage, defaultPerPage int) (lo, hi int, info resultInfo) {
+	switch s.opts.Paging {
+	case PagingIgnored:
+		return pageBounds(total, 1, defaultPerPage)
+	case PagingInconsistentTotals:
+		lo, hi, info = pageBounds(total, page, perPage)
+		info.TotalPages = max(2*info.TotalPages, info.TotalPages+1)
+		info.TotalCount = info.TotalPages * perPage
+		return lo, hi, info
+	case PagingShrinkingTotals:
+		lo, hi, info = pageBounds(total, page, perPage)
+		info.TotalPages = min(info.TotalPages, 1)
+		return lo, hi, info
+	default:
+		return pageBounds(total, page, perPage)
+	}
+}
+
+// pageBounds returns the slice bounds of one page and its truthful
+// result_info. An empty collection has zero pages.
+func pageBounds(total, page, perPage int) (lo, hi int, info resultInfo) {
 	lo = total
 	if page-1 < (total+perPage-1)/perPage {
 		lo = (page - 1) * perPage

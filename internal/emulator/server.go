@@ -54,6 +54,10 @@ type Options struct {
 	// DefaultInUseStatus and DefaultInUseCode.
 	InUseStatus int
 	InUseCode   int
+	// Paging chooses how the list and associations endpoints honor `page`
+	// and `per_page`; the zero value is PagingHonored. The other modes
+	// misbehave on purpose, so a client's paging loop can be shown to end.
+	Paging PagingMode
 	// Latency is added to every request, for benchmarks.
 	Latency time.Duration
 	// Now stamps uploaded_on; nil means time.Now.
@@ -71,6 +75,9 @@ func (o Options) Validate() error {
 	if !o.PEMStyle.known() {
 		return fmt.Errorf("emulator: unknown PEMStyle %d", int(o.PEMStyle))
 	}
+	if !o.Paging.known() {
+		return fmt.Errorf("emulator: unknown Paging mode %d", int(o.Paging))
+	}
 	if o.InUseStatus != 0 && (o.InUseStatus < 400 || o.InUseStatus > 499) {
 		return fmt.Errorf("emulator: InUseStatus %d is not a 4XX status", o.InUseStatus)
 	}
@@ -81,6 +88,63 @@ func (o Options) Validate() error {
 		return fmt.Errorf("emulator: Latency must not be negative")
 	}
 	return nil
+}
+
+// PagingMode chooses how paged endpoints (list and associations) answer
+// `page` and `per_page`. Cloudflare documents no paging for these endpoints,
+// so a client has to survive a server that ignores the parameters or whose
+// result_info is wrong.
+type PagingMode int
+
+const (
+	// PagingHonored serves the requested page, and result_info describes
+	// it truthfully.
+	PagingHonored PagingMode = iota
+	// PagingIgnored ignores `page` and `per_page` (malformed values are
+	// still refused): every request gets the first page at the default
+	// size, and result_info (page 1, the default per_page, the true totals)
+	// still reports more pages. A client that trusts total_pages alone
+	// collects the first page again and again.
+	PagingIgnored
+	// PagingInconsistentTotals serves the requested page, but result_info
+	// claims twice as many pages (at least one more than exist) and a
+	// total_count to match, so the pages past the real end come back empty.
+	PagingInconsistentTotals
+	// PagingShrinkingTotals serves the requested page, but result_info
+	// claims a single page (none for an empty collection) while total_count
+	// stays true. A client that follows total_pages reads the first page
+	// only; the mismatch with total_count is its one clue.
+	PagingShrinkingTotals
+)
+
+var pagingModeNames = [...]string{
+	PagingHonored:            "honored",
+	PagingIgnored:            "ignored",
+	PagingInconsistentTotals: "inconsistent-totals",
+	PagingShrinkingTotals:    "shrinking-totals",
+}
+
+// known reports whether m is one of the modes above; the names list is the
+// one place a new mode has to be registered.
+func (m PagingMode) known() bool {
+	return m >= 0 && int(m) < len(pagingModeNames)
+}
+
+func (m PagingMode) String() string {
+	if !m.known() {
+		return fmt.Sprintf("PagingMode(%d)", int(m))
+	}
+	return pagingModeNames[m]
+}
+
+// ParsePagingMode accepts the names String returns.
+func ParsePagingMode(name string) (PagingMode, error) {
+	for i, n := range pagingModeNames {
+		if n == name {
+			return PagingMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown paging mode %q (accepted: %s)", name, strings.Join(pagingModeNames[:], ", "))
 }
 
 // Server is the emulator as an http.Handler. All its methods are safe for

@@ -36,7 +36,7 @@ func deleteWithAssociationCheck(ctx context.Context, client *cfapi.Client, accou
 		return diags
 	}
 
-	associations, assocErr := client.Associations(ctx, accountID, id)
+	associations, assocErr := client.AssociationsAll(ctx, accountID, id)
 	switch {
 	case assocErr != nil:
 		diags.AddError(summary, apiErrorDetail(

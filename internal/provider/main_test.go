@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
 
 // TestMain enables `go test -sweep=all` for the live API.
@@ -31,7 +32,7 @@ func sweepCertificates(string) error {
 		return err
 	}
 	ctx := context.Background()
-	certs, err := client.List(ctx, accountID)
+	certs, err := client.ListAll(ctx, accountID, cfapi.ListOptions{})
 	if err != nil {
 		return err
 	}

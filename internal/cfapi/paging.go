@@ -1,0 +1,249 @@
+package cfapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/cloudflare/cloudflare-go/v7/mtls_certificates"
+	"github.com/cloudflare/cloudflare-go/v7/option"
+)
+
+// DefaultPerPage is the page size ListAll asks for when ListOptions.PerPage
+// is 0; it is also the API's own default for the list endpoint.
+const DefaultPerPage = 50
+
+// MaxPages bounds how many pages ListAll and AssociationsAll request. Only
+// a server that keeps reporting more pages and keeps returning new items
+// reaches it: 1000 pages of 50 is far beyond any real account.
+const MaxPages = 1000
+
+// ErrTooManyPages is the cause of the error ListAll and AssociationsAll
+// return when they reach MaxPages; test for it with errors.Is.
+var ErrTooManyPages = errors.New("too many pages")
+
+// ListOptions narrows and shapes ListAll.
+type ListOptions struct {
+	// Types keeps only certificates of these types (custom,
+	// gateway_managed, access_managed); empty means every type. The server
+	// checks the values.
+	Types []string
+	// PerPage is the page size to ask for; 0 means DefaultPerPage.
+	PerPage int
+}
+
+// ListAll returns every certificate of an account, in the order the API
+// lists them, reading page after page. The endpoint documents no paging, so
+// result_info.total_pages is followed only while the answers make sense: an
+// empty page, or one holding only certificates already read (a server that
+// ignores `page`), ends the read early, and a response without result_info
+// is one page. A certificate that appears on more than one page is returned
+// once. Past MaxPages the read fails with ErrTooManyPages.
+func (c *Client) ListAll(ctx context.Context, accountID string, opts ListOptions) ([]Certificate, error) {
+	perPage := opts.PerPage
+	if perPage == 0 {
+		perPage = DefaultPerPage
+	}
+	if perPage < 0 {
+		return nil, &APIError{Operation: "list", Message: fmt.Sprintf("per_page must be positive, got %d", perPage)}
+	}
+	var types []string
+	for _, t := range opts.Types {
+		if t = strings.TrimSpace(t); t != "" {
+			types = append(types, t)
+		}
+	}
+	fetch := func(ctx context.Context, page int) ([]Certificate, *resultInfo, error) {
+		var params mtls_certificates.MTLSCertificateListParams
+		params.AccountID.Value, params.AccountID.Present = accountID, true
+		// The SDK would send params.Type as a repeated parameter; the API
+		// documents one comma-separated value, so the query is set directly.
+		reqOpts := []option.RequestOption{
+			option.WithQuery("page", strconv.Itoa(page)),
+			option.WithQuery("per_page", strconv.Itoa(perPage)),
+		}
+		if len(types) > 0 {
+			reqOpts = append(reqOpts, option.WithQuery("type", strings.Join(types, ",")))
+		}
+		res, err := c.certs.List(ctx, params, reqOpts...)
+		if err != nil {
+			return nil, nil, wrapError("list", err)
+		}
+		if res == nil {
+			return nil, nil, nil
+		}
+		info, err := decodeResultInfo("list", res.JSON.RawJSON())
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]Certificate, 0, len(res.Result))
+		for i := range res.Result {
+			out = append(out, *fromSDK(&res.Result[i]))
+		}
+		return out, info, nil
+	}
+	// A certificate id is unique in an account, so an id seen before is the
+	// same certificate served again, never a second one.
+	seen := map[string]struct{}{}
+	unseen := func(page, _ []Certificate) []Certificate {
+		var fresh []Certificate
+		for _, cert := range page {
+			if _, dup := seen[cert.ID]; dup {
+				continue
+			}
+			seen[cert.ID] = struct{}{}
+			fresh = append(fresh, cert)
+		}
+		return fresh
+	}
+	return collectPages(ctx, "list", MaxPages, fetch, unseen)
+}
+
+// AssociationsAll returns every service that uses a certificate, reading
+// page after page like ListAll.
+//
+// Only `page` is sent, not `per_page`: the endpoint documents neither, a
+// certificate is used by a handful of services (the server's default of 20
+// per page already holds them), and a page size the real API does not
+// accept would turn a working read into an error.
+//
+// An association has no id, and the API does not promise that two entries
+// differ, so entries are never merged. A page equal to the one before it is
+// taken as the server ignoring `page`, and ends the read.
+func (c *Client) AssociationsAll(ctx context.Context, accountID, id string) ([]Association, error) {
+	fetch := func(ctx context.Context, page int) ([]Association, *resultInfo, error) {
+		var params mtls_certificates.AssociationGetParams
+		params.AccountID.Value, params.AccountID.Present = accountID, true
+		res, err := c.associations.Get(ctx, id, params, option.WithQuery("page", strconv.Itoa(page)))
+		if err != nil {
+			return nil, nil, wrapError("list associations", err)
+		}
+		if res == nil {
+			return nil, nil, nil
+		}
+		info, err := decodeResultInfo("list associations", res.JSON.RawJSON())
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]Association, 0, len(res.Result))
+		for _, a := range res.Result {
+			out = append(out, Association{Service: a.Service, Status: a.Status})
+		}
+		return out, info, nil
+	}
+	unlikePrevious := func(page, previous []Association) []Association {
+		if slices.Equal(page, previous) {
+			return nil
+		}
+		return page
+	}
+	return collectPages(ctx, "list associations", MaxPages, fetch, unlikePrevious)
+}
+
+// resultInfo is the paging part of a list envelope. The SDK's page type
+// drops it, so it is decoded from the page's raw JSON.
+type resultInfo struct {
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	Count      int `json:"count"`
+	TotalCount int `json:"total_count"`
+	TotalPages int `json:"total_pages"`
+}
+
+// decodeResultInfo returns nil when the envelope has no result_info.
+func decodeResultInfo(operation, raw string) (*resultInfo, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var env struct {
+		ResultInfo *resultInfo `json:"result_info"`
+	}
+	if err := json.Unmarshal([]byte(raw), &env); err != nil {
+		return nil, &APIError{Operation: operation, Message: "the API returned an unreadable result_info: " + err.Error(), cause: err}
+	}
+	return env.ResultInfo, nil
+}
+
+// pageFetcher requests one page (counting from 1) and returns its items and
+// its result_info, nil when the response had none.
+type pageFetcher[T any] func(ctx context.Context, page int) ([]T, *resultInfo, error)
+
+// collectPages reads pages 1, 2, ... and returns the items fresh keeps of
+// each; fresh gets the page and the page before it (nil for the first).
+// Reading stops, without an error, at whichever comes first:
+//   - a page with no items (total_pages claimed more than there were);
+//   - a page of which fresh keeps nothing (the server ignores `page` and
+//     serves the same items again);
+//   - the page result_info.total_pages names, or the first page when the
+//     response has no result_info (the API treated as unpaged).
+//
+// A short page does not end the read: the server may cap per_page below
+// what was asked, and total_pages is the better witness. When the server
+// keeps reporting more pages and serving new items beyond limit pages, the
+// read fails with ErrTooManyPages rather than run on.
+func collectPages[T any](ctx context.Context, operation string, limit int, fetch pageFetcher[T], fresh func(page, previous []T) []T) ([]T, error) {
+	out := []T{}
+	var previous []T
+	var last *resultInfo
+	stop := ""
+	page := 1
+	for ; stop == ""; page++ {
+		if page > limit {
+			return nil, tooManyPages(operation, limit, len(out), last)
+		}
+		items, info, err := fetch(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		if info != nil {
+			last = info
+		}
+		kept := fresh(items, previous)
+		out = append(out, kept...)
+		previous = items
+		switch {
+		case len(items) == 0:
+			stop = "empty page"
+		case len(kept) == 0:
+			stop = "page repeated items already read; the server seems to ignore the page parameter"
+		case info == nil:
+			stop = "no result_info; treated as a single page"
+		case page >= info.TotalPages:
+			stop = "last page according to result_info.total_pages"
+		}
+	}
+	fields := map[string]any{
+		"operation":   operation,
+		"pages_read":  page - 1,
+		"items":       len(out),
+		"stop_reason": stop,
+	}
+	if last != nil && last.TotalCount > len(out) {
+		// The server's own totals disagree with what it served; the caller
+		// gets what could be read, and the log says why it may be short.
+		fields["reported_total_count"] = last.TotalCount
+		tflog.Warn(ctx, "Cloudflare API reported more items than it returned across its pages", fields)
+		return out, nil
+	}
+	tflog.Debug(ctx, "Read every page of a Cloudflare API list", fields)
+	return out, nil
+}
+
+func tooManyPages(operation string, limit, items int, last *resultInfo) error {
+	reported := "more"
+	if last != nil {
+		reported = strconv.Itoa(last.TotalPages)
+	}
+	return &APIError{
+		Operation: operation,
+		Message: fmt.Sprintf("gave up after %d pages (%d items): the API still reported %s pages and kept returning new items; "+
+			"narrow the request (for example by certificate type) or ask for larger pages", limit, items, reported),
+		cause: ErrTooManyPages,
+	}
+}

@@ -1,0 +1,73 @@
+package cfapi
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// endlessPages serves one new item per page forever and claims a million
+// pages: only the page limit can end a read of it.
+func endlessPages(requests *int) pageFetcher[int] {
+	return func(_ context.Context, page int) ([]int, *resultInfo, error) {
+		*requests++
+		return []int{page}, &resultInfo{Page: page, PerPage: 1, Count: 1, TotalCount: 1e6, TotalPages: 1e6}, nil
+	}
+}
+
+func keepAll(page, _ []int) []int { return page }
+
+func TestCollectPagesStopsAtTheLimit(t *testing.T) {
+	requests := 0
+	got, err := collectPages(context.Background(), "list", 5, endlessPages(&requests), keepAll)
+	if !errors.Is(err, ErrTooManyPages) || got != nil {
+		t.Fatalf("collectPages = %v, %v; want no items and ErrTooManyPages", got, err)
+	}
+	if requests != 5 {
+		t.Errorf("%d requests, want exactly the limit of 5", requests)
+	}
+	for _, want := range []string{"list failed", "gave up after 5 pages (5 items)", "reported 1000000 pages", "narrow the request"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+func TestCollectPagesReachesTheLimitExactly(t *testing.T) {
+	fetch := func(_ context.Context, page int) ([]int, *resultInfo, error) {
+		return []int{page}, &resultInfo{Page: page, TotalPages: 5}, nil
+	}
+	got, err := collectPages(context.Background(), "list", 5, fetch, keepAll)
+	if err != nil || !slices.Equal(got, []int{1, 2, 3, 4, 5}) {
+		t.Fatalf("collectPages = %v, %v; want pages 1..5 and no error", got, err)
+	}
+}
+
+func TestCollectPagesWithoutResultInfoReadsOnePage(t *testing.T) {
+	requests := 0
+	fetch := func(_ context.Context, _ int) ([]int, *resultInfo, error) {
+		requests++
+		return []int{1, 2, 3}, nil, nil
+	}
+	got, err := collectPages(context.Background(), "list", MaxPages, fetch, keepAll)
+	if err != nil || !slices.Equal(got, []int{1, 2, 3}) || requests != 1 {
+		t.Fatalf("collectPages = %v, %v after %d requests; want [1 2 3] from 1 request", got, err, requests)
+	}
+}
+
+func TestDecodeResultInfo(t *testing.T) {
+	info, err := decodeResultInfo("list", `{"success":true,"result":[],"result_info":{"page":2,"per_page":50,"count":0,"total_count":70,"total_pages":2}}`)
+	if err != nil || info == nil || *info != (resultInfo{Page: 2, PerPage: 50, TotalCount: 70, TotalPages: 2}) {
+		t.Fatalf("decodeResultInfo = %+v, %v", info, err)
+	}
+	for _, raw := range []string{"", `{"success":true,"result":[]}`, `{"result":[],"result_info":null}`} {
+		if info, err := decodeResultInfo("list", raw); info != nil || err != nil {
+			t.Errorf("decodeResultInfo(%q) = %+v, %v; want nil, nil", raw, info, err)
+		}
+	}
+	if _, err := decodeResultInfo("list", `{"result_info":{"page":"one"}}`); err == nil {
+		t.Error("decodeResultInfo accepted a malformed result_info")
+	}
+}
