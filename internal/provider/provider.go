@@ -222,5 +222,9 @@ func (p *mtlsProvider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *mtlsProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		newCertificateDataSource,
+		newCertificatesDataSource,
+		newAssociationsDataSource,
+	}
 }

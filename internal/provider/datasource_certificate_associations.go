@@ -1,0 +1,86 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+)
+
+var _ datasource.DataSourceWithConfigure = (*associationsDataSource)(nil)
+
+// associationsDataSource lists the services that use a certificate.
+type associationsDataSource struct{ dataSourceBase }
+
+func newAssociationsDataSource() datasource.DataSource { return &associationsDataSource{} }
+
+type associationsDataSourceModel struct {
+	AccountID         types.String      `tfsdk:"account_id"`
+	MTLSCertificateID types.String      `tfsdk:"mtls_certificate_id"`
+	Associations      []associationData `tfsdk:"associations"`
+	Timeouts          timeouts.Value    `tfsdk:"timeouts"`
+}
+
+func (d *associationsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_certificate_associations"
+}
+
+func (d *associationsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "The Cloudflare services that use an mTLS certificate, with their status, across every page " +
+			"of results. A certificate with associations cannot be deleted.",
+		Attributes: map[string]schema.Attribute{
+			"account_id": accountIDArgument("of the certificate"),
+			"mtls_certificate_id": schema.StringAttribute{
+				Required:    true,
+				Description: "Identifier of the certificate, e.g. `mtls_certificate.ca.id`.",
+				Validators: []validator.String{stringvalidator.RegexMatches(certificateIDPattern,
+					"must be a Cloudflare certificate identifier (hexadecimal digits and dashes, at most 36 characters)")},
+			},
+			"associations": associationsAttribute("One entry per service that uses the certificate; empty when none does."),
+		},
+		Blocks: map[string]schema.Block{"timeouts": timeouts.Block(ctx)},
+	}
+}
+
+func (d *associationsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	const summary = "Unable to List mTLS Certificate Associations"
+	var cfg associationsDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	client, accountID := d.start(summary, cfg.AccountID, &resp.Diagnostics)
+	if client == nil {
+		return
+	}
+	timeout, diags := cfg.Timeouts.Read(ctx, defaultDataSourceReadTimeout)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	id := cfg.MTLSCertificateID.ValueString()
+	associations, err := client.AssociationsAll(ctx, accountID, id)
+	if cfapi.IsNotFound(err) {
+		resp.Diagnostics.AddAttributeError(path.Root("mtls_certificate_id"), "mTLS Certificate Not Found",
+			fmt.Sprintf("Account %s has no mTLS certificate with id %q.", accountID, id))
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError(summary, apiErrorDetail(fmt.Sprintf("Could not list the associations of certificate %s in account %s.", id, accountID), err))
+		return
+	}
+	cfg.AccountID = types.StringValue(accountID)
+	cfg.Associations = associationsFrom(associations)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+}

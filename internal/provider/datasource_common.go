@@ -1,0 +1,164 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/certs"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+)
+
+const defaultDataSourceReadTimeout = 5 * time.Minute
+
+// certificateData is what the data sources show of a certificate: every
+// attribute of the resource except its secrets and timeouts.
+type certificateData struct {
+	AccountID    types.String `tfsdk:"account_id"`
+	ID           types.String `tfsdk:"id"`
+	Name         types.String `tfsdk:"name"`
+	CA           types.Bool   `tfsdk:"ca"`
+	Certificates types.String `tfsdk:"certificates"`
+	Issuer       types.String `tfsdk:"issuer"`
+	SerialNumber types.String `tfsdk:"serial_number"`
+	Signature    types.String `tfsdk:"signature"`
+	ExpiresOn    types.String `tfsdk:"expires_on"`
+	UploadedOn   types.String `tfsdk:"uploaded_on"`
+	Type         types.String `tfsdk:"type"`
+
+	certificateDetails
+}
+
+type associationData struct {
+	Service types.String `tfsdk:"service"`
+	Status  types.String `tfsdk:"status"`
+}
+
+// certificateDataFrom converts an API certificate. The details are read
+// from the PEM Cloudflare returns; they are null if it does not parse.
+func certificateDataFrom(accountID string, c *cfapi.Certificate) certificateData {
+	d := certificateData{
+		AccountID:    types.StringValue(accountID),
+		ID:           types.StringValue(c.ID),
+		Name:         types.StringNull(),
+		CA:           types.BoolValue(c.CA),
+		Certificates: types.StringValue(c.Certificates),
+		Issuer:       types.StringValue(c.Issuer),
+		SerialNumber: types.StringValue(c.SerialNumber),
+		Signature:    types.StringValue(c.Signature),
+		ExpiresOn:    formatTime(c.ExpiresOn, time.RFC3339),
+		UploadedOn:   formatTime(c.UploadedOn, time.RFC3339Nano),
+		Type:         types.StringValue(c.Type),
+		certificateDetails: certificateDetails{
+			FingerprintSHA256: types.StringNull(),
+			Subject:           types.StringNull(),
+			NotBefore:         types.StringNull(),
+			NotAfter:          types.StringNull(),
+			CertificateCount:  types.Int64Null(),
+		},
+	}
+	if c.Name != "" {
+		d.Name = types.StringValue(c.Name)
+	}
+	if parsed, err := certs.ParseCertificates(c.Certificates); err == nil {
+		d.certificateDetails = detailsOf(parsed)
+	}
+	return d
+}
+
+func associationsFrom(in []cfapi.Association) []associationData {
+	out := make([]associationData, 0, len(in))
+	for _, a := range in {
+		out = append(out, associationData{Service: types.StringValue(a.Service), Status: types.StringValue(a.Status)})
+	}
+	return out
+}
+
+// certificateDataAttributes is the read-only schema of certificateData.
+func certificateDataAttributes() map[string]schema.Attribute {
+	computed := func(description string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, Description: description}
+	}
+	return map[string]schema.Attribute{
+		"account_id":         computed("Cloudflare account ID of the certificate."),
+		"id":                 computed("Identifier of the certificate."),
+		"name":               computed("Name of the certificate; null when it has none."),
+		"ca":                 schema.BoolAttribute{Computed: true, Description: "Whether the certificate is a CA that Cloudflare uses to verify client certificates."},
+		"certificates":       computed("PEM text of the certificates, as Cloudflare stores it."),
+		"issuer":             computed("Issuer of the certificate as Cloudflare reports it."),
+		"serial_number":      computed("Serial number of the certificate, as a decimal string."),
+		"signature":          computed("Signature algorithm of the certificate as Cloudflare names it, e.g. `SHA256WithRSA`."),
+		"expires_on":         computed("When the certificate expires (RFC 3339), as Cloudflare reports it."),
+		"uploaded_on":        computed("When the certificate was uploaded (RFC 3339)."),
+		"type":               computed("`custom` for uploads, `gateway_managed` or `access_managed` for ones Cloudflare manages."),
+		"fingerprint_sha256": computed("SHA-256 fingerprint of the first certificate's DER encoding, in lowercase hexadecimal."),
+		"subject":            computed("Subject of the first certificate."),
+		"not_before":         computed("Start of the first certificate's validity (RFC 3339, UTC)."),
+		"not_after":          computed("End of the first certificate's validity (RFC 3339, UTC)."),
+		"certificate_count":  schema.Int64Attribute{Computed: true, Description: "Number of certificates in `certificates`."},
+	}
+}
+
+func associationsAttribute(description string) schema.ListNestedAttribute {
+	return schema.ListNestedAttribute{
+		Computed:    true,
+		Description: description,
+		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			"service": schema.StringAttribute{Computed: true, Description: "Cloudflare service that uses the certificate, e.g. `gateway`."},
+			"status":  schema.StringAttribute{Computed: true, Description: "Status of the association as Cloudflare reports it, e.g. `pending_deployment`."},
+		}},
+	}
+}
+
+func accountIDArgument(what string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:    true,
+		Computed:    true,
+		Description: "Cloudflare account ID " + what + ". Defaults to the provider's `account_id`.",
+		Validators:  []validator.String{accountIDValidator()},
+	}
+}
+
+// dataSourceBase holds what every data source gets from the provider.
+type dataSourceBase struct {
+	data *providerData
+}
+
+func (d *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Provider Data",
+			"Expected *providerData. This is a defect in the provider.")
+		return
+	}
+	d.data = data
+}
+
+// start returns the client and the account to read from, or adds an error
+// to diags and returns a nil client.
+func (d *dataSourceBase) start(summary string, account types.String, diags *diag.Diagnostics) (*cfapi.Client, string) {
+	if d.data == nil {
+		diags.AddError(summary, unconfiguredDetail)
+		return nil, ""
+	}
+	accountID := account.ValueString()
+	if account.IsNull() || account.IsUnknown() {
+		accountID = d.data.accountID
+	}
+	if accountID == "" {
+		diags.AddAttributeError(path.Root("account_id"), "Missing Account ID",
+			"No Cloudflare account is set for this data source. Set account_id here, or account_id in the "+
+				"provider block, or the "+EnvAccountID+" environment variable.")
+		return nil, ""
+	}
+	return d.data.client, accountID
+}
