@@ -371,6 +371,7 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	plan.applyAPI(uploaded)
 	plan.refreshDetails()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.AccountID, plan.ID)...)
 }
 
 func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -379,6 +380,10 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Set before the request, so that it is there even when the certificate
+	// is gone: the framework requires an identity from every Read, and state
+	// written before identity existed (or by a CLI older than 1.12) has none.
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.AccountID, state.ID)...)
 	ctx, cancel, client := r.startOperation(ctx, "Unable to Read mTLS Certificate", state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
@@ -411,6 +416,7 @@ func (r *certificateResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.AccountID, plan.ID)...)
 }
 
 func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -428,18 +434,30 @@ func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteReq
 	resp.Diagnostics.Append(deleteWithAssociationCheck(ctx, client, state.AccountID.ValueString(), state.ID.ValueString())...)
 }
 
+// ImportState takes an import ID (the import command, or an import block's
+// id) or, from Terraform or OpenTofu 1.12 on, an import block's identity.
 func (r *certificateResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	defaultAccount := ""
-	if r.data != nil {
-		defaultAccount = r.data.accountID
-	}
-	accountID, id, err := parseImportID(req.ID, defaultAccount)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", err.Error())
-		return
+	var accountID, id string
+	if req.ID == "" && req.Identity != nil && !req.Identity.Raw.IsNull() {
+		accountID, id, resp.Diagnostics = importIdentity(ctx, req.Identity)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	} else {
+		defaultAccount := ""
+		if r.data != nil {
+			defaultAccount = r.data.accountID
+		}
+		var err error
+		accountID, id, err = parseImportID(req.ID, defaultAccount)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid Import ID", err.Error())
+			return
+		}
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("account_id"), accountID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, types.StringValue(accountID), types.StringValue(id))...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
 }
 
@@ -487,13 +505,28 @@ func parseImportID(raw, defaultAccount string) (accountID, id string, err error)
 	default:
 		return "", "", fmt.Errorf("the import ID %q has too many parts; expected %s", raw, importFormat)
 	}
-	if !accountIDPattern.MatchString(accountID) {
-		return "", "", fmt.Errorf("the account ID %q in import ID %q is not 32 lowercase hexadecimal characters; expected %s", accountID, raw, importFormat)
-	}
-	if !certificateIDPattern.MatchString(id) {
-		return "", "", fmt.Errorf("the certificate ID %q in import ID %q is not a Cloudflare certificate identifier (hexadecimal digits and dashes, at most 36 characters); expected %s", id, raw, importFormat)
+	for _, err := range []error{checkAccountID(accountID), checkCertificateID(id)} {
+		if err != nil {
+			return "", "", fmt.Errorf("in import ID %q, %w; expected %s", raw, err, importFormat)
+		}
 	}
 	return accountID, id, nil
+}
+
+// checkAccountID and checkCertificateID check the ids that name a
+// certificate, wherever they come from: an import ID or an import identity.
+func checkAccountID(accountID string) error {
+	if !accountIDPattern.MatchString(accountID) {
+		return fmt.Errorf("the account ID %q is not 32 lowercase hexadecimal characters", accountID)
+	}
+	return nil
+}
+
+func checkCertificateID(id string) error {
+	if !certificateIDPattern.MatchString(id) {
+		return fmt.Errorf("the certificate ID %q is not a Cloudflare certificate identifier (hexadecimal digits and dashes, at most 36 characters)", id)
+	}
+	return nil
 }
 
 // applyAPI copies what the API reports into the model. Arguments the API
