@@ -23,32 +23,32 @@ func invalidCertificatesDiag(p path.Path, err error) diag.Diagnostic {
 			err.Error()+".")
 }
 
-func invalidPrivateKeyDiag(err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root("private_key"), "Invalid Private Key",
-		"The private_key value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
+func invalidPrivateKeyDiag(p path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(p, "Invalid Private Key",
+		"The "+p.String()+" value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
 			"or SEC 1 \"EC PRIVATE KEY\"), such as tls_private_key.example.private_key_pem: "+err.Error()+".")
 }
 
-func keyMismatchDiag(err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root("private_key"), "Private Key Does Not Match Certificate",
-		"The private_key must belong to the first certificate in certificates (the leaf, when a chain is "+
+func keyMismatchDiag(p path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(p, "Private Key Does Not Match Certificate",
+		"The "+p.String()+" must belong to the first certificate in certificates (the leaf, when a chain is "+
 			"given): "+err.Error()+". Check that the key and the certificate come from the same pair.")
 }
 
 // checkPrivateKey reports a key that does not parse or does not belong to
 // the first certificate. A key error is reported only when the certificates
 // are usable, so one mistake gives one diagnostic.
-func checkPrivateKey(keyText, certificatesText string) diag.Diagnostics {
+func checkPrivateKey(p path.Path, keyText, certificatesText string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if _, err := certs.ParsePrivateKey(keyText); err != nil {
-		diags.Append(invalidPrivateKeyDiag(err))
+		diags.Append(invalidPrivateKeyDiag(p, err))
 		return diags
 	}
 	if _, err := certs.ParseCertificates(certificatesText); err != nil {
 		return diags
 	}
 	if err := certs.KeyMatchesFirstCertificate(keyText, certificatesText); err != nil {
-		diags.Append(keyMismatchDiag(err))
+		diags.Append(keyMismatchDiag(p, err))
 	}
 	return diags
 }

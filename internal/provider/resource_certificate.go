@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -45,19 +47,22 @@ type certificateResource struct {
 func newCertificateResource() resource.Resource { return &certificateResource{} }
 
 type certificateModel struct {
-	AccountID    types.String   `tfsdk:"account_id"`
-	ID           types.String   `tfsdk:"id"`
-	Name         types.String   `tfsdk:"name"`
-	CA           types.Bool     `tfsdk:"ca"`
-	Certificates pemValue       `tfsdk:"certificates"`
-	PrivateKey   pemValue       `tfsdk:"private_key"`
-	Issuer       types.String   `tfsdk:"issuer"`
-	SerialNumber types.String   `tfsdk:"serial_number"`
-	Signature    types.String   `tfsdk:"signature"`
-	ExpiresOn    types.String   `tfsdk:"expires_on"`
-	UploadedOn   types.String   `tfsdk:"uploaded_on"`
-	Type         types.String   `tfsdk:"type"`
-	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+	AccountID    types.String `tfsdk:"account_id"`
+	ID           types.String `tfsdk:"id"`
+	Name         types.String `tfsdk:"name"`
+	CA           types.Bool   `tfsdk:"ca"`
+	Certificates pemValue     `tfsdk:"certificates"`
+	PrivateKey   pemValue     `tfsdk:"private_key"`
+
+	PrivateKeyWO        types.String   `tfsdk:"private_key_wo"`
+	PrivateKeyWOVersion types.Int64    `tfsdk:"private_key_wo_version"`
+	Issuer              types.String   `tfsdk:"issuer"`
+	SerialNumber        types.String   `tfsdk:"serial_number"`
+	Signature           types.String   `tfsdk:"signature"`
+	ExpiresOn           types.String   `tfsdk:"expires_on"`
+	UploadedOn          types.String   `tfsdk:"uploaded_on"`
+	Type                types.String   `tfsdk:"type"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
 	certificateDetails
 }
@@ -138,6 +143,24 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 					requiresReplaceUnlessImported(),
 				},
 			},
+			"private_key_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				Description: "Write-only alternative to `private_key` (Terraform 1.11+, OpenTofu 1.11+): the key is " +
+					"sent to Cloudflare at upload and is never stored in the plan or the state. Because it is not " +
+					"stored, a change to it alone is not seen: change `private_key_wo_version` to upload the " +
+					"certificate again with the new key. Checked against the first certificate like `private_key`. " +
+					"Conflicts with `private_key`.",
+				Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("private_key"))},
+			},
+			"private_key_wo_version": schema.Int64Attribute{
+				Optional: true,
+				Description: "Any number that you change when `private_key_wo` changes; a change replaces the " +
+					"certificate, which uploads it again with the current `private_key_wo`.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+				Validators:    []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("private_key_wo"))},
+			},
 			"issuer":        fromAPI("Issuer of the certificate as Cloudflare reports it, e.g. `O=Example Inc.,L=California,ST=San Francisco,C=US`."),
 			"serial_number": fromAPI("Serial number of the certificate, as a decimal string."),
 			"signature":     fromAPI("Signature algorithm of the certificate as Cloudflare names it, e.g. `SHA256WithRSA`."),
@@ -175,20 +198,29 @@ func (r *certificateResource) Configure(_ context.Context, req resource.Configur
 	r.data = data
 }
 
-// ValidateConfig checks the private key against the certificate before any
-// API call. The certificates attribute validates itself.
+// ValidateConfig checks the private key (either attribute) against the
+// certificate before any API call. The certificates attribute validates
+// itself.
 func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var key, pemText pemValue
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key"), &key)...)
+	var pemText pemValue
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("certificates"), &pemText)...)
-	if resp.Diagnostics.HasError() || key.IsNull() || key.IsUnknown() {
-		return
-	}
 	certificatesText := "" // unknown yet: only the key itself is checked
 	if !pemText.IsUnknown() {
 		certificatesText = pemText.ValueString()
 	}
-	resp.Diagnostics.Append(checkPrivateKey(key.ValueString(), certificatesText)...)
+	var key pemValue
+	var keyWO types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key"), &key)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key_wo"), &keyWO)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for attr, v := range map[string]types.String{"private_key": key.StringValue, "private_key_wo": keyWO} {
+		if v.IsNull() || v.IsUnknown() {
+			continue
+		}
+		resp.Diagnostics.Append(checkPrivateKey(path.Root(attr), v.ValueString(), certificatesText)...)
+	}
 }
 
 // ModifyPlan completes the plan from what the provider knows: the default
@@ -248,7 +280,8 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 func replaces(plan, state certificateModel) bool {
 	return !plan.AccountID.Equal(state.AccountID) || !plan.Name.Equal(state.Name) || !plan.CA.Equal(state.CA) ||
 		!plan.Certificates.Equal(state.Certificates) ||
-		(!plan.PrivateKey.Equal(state.PrivateKey) && !state.PrivateKey.IsNull())
+		(!plan.PrivateKey.Equal(state.PrivateKey) && !state.PrivateKey.IsNull()) ||
+		!plan.PrivateKeyWOVersion.Equal(state.PrivateKeyWOVersion)
 }
 
 // planAccount fills account_id from the provider when the configuration
@@ -352,12 +385,23 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 		return
 	}
 
+	// A write-only key is only in the configuration, never in the plan.
+	var keyWO types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key_wo"), &keyWO)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	key := plan.PrivateKey.ValueString()
+	if !keyWO.IsNull() {
+		key = keyWO.ValueString()
+	}
+
 	uploaded, err := client.Upload(ctx, cfapi.UploadRequest{
 		AccountID:    plan.AccountID.ValueString(),
 		Name:         plan.Name.ValueString(),
 		CA:           plan.CA.ValueBool(),
 		Certificates: plan.Certificates.ValueString(),
-		PrivateKey:   plan.PrivateKey.ValueString(),
+		PrivateKey:   key,
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create mTLS Certificate", apiErrorDetail(
