@@ -2,9 +2,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -43,7 +45,7 @@ func deleteWithAssociationCheck(ctx context.Context, client *cfapi.Client, accou
 			fmt.Sprintf("Cloudflare refused to delete certificate %s in account %s, and its associations could not be "+
 				"listed to tell whether a service still uses it (%s). The certificate is still in state.", id, accountID, assocErr), err))
 	case len(associations) > 0:
-		diags.AddError(summary, inUseDetail(accountID, id, associations, err))
+		diags.Append(drainThenDelete(ctx, client, accountID, id, associations, err)...)
 	default:
 		diags.AddError(summary, apiErrorDetail(
 			fmt.Sprintf("Cloudflare refused to delete certificate %s in account %s, and no service is using it. The certificate is still in state.", id, accountID), err))
@@ -51,7 +53,99 @@ func deleteWithAssociationCheck(ctx context.Context, client *cfapi.Client, accou
 	return diags
 }
 
-func inUseDetail(accountID, id string, associations []cfapi.Association, err error) string {
+// Draining: services let go of a certificate over time (an association
+// may be pending deletion). While the associations keep changing toward
+// removal, delete waits for them, up to the delete timeout; when they stop
+// changing for drainStall, it gives up.
+const (
+	drainStall    = 30 * time.Second
+	drainFirstGap = time.Second
+	drainMaxGap   = 8 * time.Second
+)
+
+// drainThenDelete polls the associations of a certificate Cloudflare would
+// not delete, and deletes it as soon as none is left.
+func drainThenDelete(ctx context.Context, client *cfapi.Client, accountID, id string, associations []cfapi.Association, refusal error) diag.Diagnostics {
+	var diags diag.Diagnostics
+	const summary = "Unable to Delete mTLS Certificate"
+	start := time.Now()
+	lastProgress := start
+	gap := drainFirstGap
+	for {
+		tflog.Info(ctx, "mTLS certificate is in use; waiting for its associations to go away", map[string]any{
+			"account_id": accountID, "id": id, "associations": len(associations), "waited": time.Since(start).String(),
+		})
+		stopped := func() diag.Diagnostics {
+			why := fmt.Sprintf("The delete timeout ran out after waiting %s for these services to let go of it.", roundSecond(time.Since(start)))
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = fmt.Sprintf("The operation was interrupted after waiting %s for these services to let go of it.", roundSecond(time.Since(start)))
+			}
+			diags.AddError(summary, inUseDetail(accountID, id, associations, refusal, why))
+			return diags
+		}
+		if !sleepCtx(ctx, gap) {
+			return stopped()
+		}
+		current, err := client.AssociationsAll(ctx, accountID, id)
+		if err != nil && ctx.Err() != nil {
+			return stopped()
+		}
+		if err != nil {
+			diags.AddError(summary, apiErrorDetail(fmt.Sprintf("Could not list the associations of certificate %s in "+
+				"account %s while waiting for them to go away. The certificate is still in state.", id, accountID), err))
+			return diags
+		}
+		if len(current) == 0 {
+			return deleteWithAssociationCheck(ctx, client, accountID, id)
+		}
+		if drainProgress(associations, current) {
+			lastProgress, gap = time.Now(), drainFirstGap
+		} else {
+			gap = min(2*gap, drainMaxGap)
+		}
+		associations = current
+		if time.Since(lastProgress) >= drainStall {
+			diags.AddError(summary, inUseDetail(accountID, id, associations, refusal,
+				fmt.Sprintf("The associations have not changed for %s, so they are not going away on their own.", roundSecond(drainStall))))
+			return diags
+		}
+	}
+}
+
+// drainProgress reports whether the associations moved toward removal:
+// fewer of them, or any of them in a new status. More of them is not
+// progress.
+func drainProgress(before, after []cfapi.Association) bool {
+	if len(after) != len(before) {
+		return len(after) < len(before)
+	}
+	count := map[cfapi.Association]int{}
+	for _, a := range before {
+		count[a]++
+	}
+	for _, a := range after {
+		if count[a] == 0 {
+			return true
+		}
+		count[a]--
+	}
+	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func roundSecond(d time.Duration) time.Duration { return d.Round(time.Second) }
+
+func inUseDetail(accountID, id string, associations []cfapi.Association, err error, why string) string {
 	var b strings.Builder
 	noun := "service"
 	if len(associations) != 1 {
@@ -65,8 +159,8 @@ func inUseDetail(accountID, id string, associations []cfapi.Association, err err
 		}
 		fmt.Fprintf(&b, "  - service %q (status %q)\n", a.Service, status)
 	}
-	b.WriteString("\nRemove the certificate from these services, or point them at another certificate, then run " +
-		"destroy again. Nothing was deleted: the certificate is still in Cloudflare and in state.")
+	b.WriteString("\n" + why + " Remove the certificate from these services, or point them at another certificate, " +
+		"then run destroy again. Nothing was deleted: the certificate is still in Cloudflare and in state.")
 	return apiErrorDetail(b.String(), err)
 }
 

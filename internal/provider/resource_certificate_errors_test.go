@@ -56,7 +56,10 @@ func TestAccCertificate_destroyInUse(t *testing.T) {
 	env.RequireEmulator(t)
 	ca := acctest.NewCA(t, "in use root")
 	name := acctest.UniqueName(t)
-	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	// A short delete timeout: associations that never change would
+	// otherwise be waited for (see the drain tests).
+	config := strings.Replace(caConfig(env.ProviderConfig(), name, ca.PEM), "  ca           = true\n",
+		"  ca           = true\n  timeouts {\n    delete = \"8s\"\n  }\n", 1)
 	stored := func() emulator.Certificate {
 		certs := env.Emulator.Certificates(env.AccountID)
 		if len(certs) != 1 {
@@ -79,7 +82,7 @@ func TestAccCertificate_destroyInUse(t *testing.T) {
 				},
 				Config:      config,
 				Destroy:     true,
-				ExpectError: acctest.ExpectErrorFragments("Unable to Delete mTLS Certificate", "still used by 2 Cloudflare services", `service "gateway" (status "pending_deployment")`, `service "access" (status "active")`, "Nothing was deleted"),
+				ExpectError: acctest.ExpectErrorFragments("Unable to Delete mTLS Certificate", "still used by 2 Cloudflare services", `service "gateway" (status "pending_deployment")`, `service "access" (status "active")`, "delete timeout ran out after waiting", "Nothing was deleted"),
 			},
 			{
 				// Nothing was lost: the certificate is still in the account
