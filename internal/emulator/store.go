@@ -218,3 +218,17 @@ func (s *Server) SetAssociations(accountID, certID string, assoc []Association) 
 func (s *Server) ClearAssociations() {
 	s.store.clearAssociations()
 }
+
+// Rename changes a stored certificate's name, as a change made outside
+// Terraform would (the API itself cannot rename), so tests can make drift.
+// It reports whether the certificate exists.
+func (s *Server) Rename(accountID, certID, name string) bool {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	a, i, err := s.store.locateLocked(accountID, certID)
+	if err != nil {
+		return false
+	}
+	a.certs[i].Name = name
+	return true
+}

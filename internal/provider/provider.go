@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -41,6 +42,11 @@ const (
 const (
 	defaultMaxRetries        = 3
 	defaultExpiryWarningDays = 30
+
+	// requests_per_second bounds: a tenth of a request per second still
+	// finishes a small apply; a thousand is beyond any account's limit.
+	minRequestsPerSecond = 0.1
+	maxRequestsPerSecond = 1000
 )
 
 var accountIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -67,7 +73,10 @@ type providerModel struct {
 	BaseURL    types.String `tfsdk:"base_url"`
 	MaxRetries types.Int64  `tfsdk:"max_retries"`
 
+	RequestsPerSecond types.Float64 `tfsdk:"requests_per_second"`
+
 	ExpiryWarningDays types.Int64 `tfsdk:"expiry_warning_days"`
+	BatchRefresh      types.Bool  `tfsdk:"batch_refresh"`
 }
 
 // providerData is what Configure hands to every resource and data source:
@@ -78,6 +87,9 @@ type providerData struct {
 	// expiryWarningDays is how close to its expiry a certificate must be
 	// for plans to warn about it.
 	expiryWarningDays int
+	// batch serves refreshes from account listings; nil unless
+	// batch_refresh is on.
+	batch *batchRefresher
 }
 
 func (p *mtlsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -121,9 +133,31 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
-				Description: fmt.Sprintf("How many times a request that failed for a transient reason (HTTP 408, 409, "+
-					"429, 5XX or a connection error) is retried. Defaults to %d.", defaultMaxRetries),
+				Description: fmt.Sprintf("How many times a request that failed for a transient reason (HTTP 408, "+
+					"429, 5XX, a connection error, or no answer within %s) is sent again, within the operation's "+
+					"timeout. Waits follow the API's `Retry-After` when it sends one, and otherwise grow from half "+
+					"a second up to 30 seconds. Other 4XX answers are never retried. An upload whose answer was lost "+
+					"and that Cloudflare had stored is recorded, not uploaded twice. Defaults to %d.",
+					cfapi.DefaultAttemptTimeout, defaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 10)},
+			},
+			"requests_per_second": schema.Float64Attribute{
+				Optional: true,
+				Description: fmt.Sprintf("Pace of API requests, retries included, once a burst of %d is spent. "+
+					"The limit is shared by every resource and data source of this provider block, like "+
+					"Cloudflare's own (1,200 requests per 5 minutes per user), so a very large apply at a high "+
+					"`-parallelism` slows down instead of running into HTTP 429. Lower it when other tools share the "+
+					"same user. Between %g and %d; defaults to %g.",
+					cfapi.RateLimitBurst, minRequestsPerSecond, maxRequestsPerSecond, cfapi.DefaultRequestsPerSecond),
+				Validators: []validator.Float64{float64validator.Between(minRequestsPerSecond, maxRequestsPerSecond)},
+			},
+			"batch_refresh": schema.BoolAttribute{
+				Optional: true,
+				Description: "Refresh certificates from paged list calls, one listing (50 certificates per " +
+					"request) shared by all certificates of an account, instead of one request per certificate: a " +
+					"plan of 1,000 certificates then costs about 20 requests instead of 1,000. A certificate missing " +
+					"from the listing is checked with its own request, so deletions outside Terraform are still " +
+					"seen. Defaults to `false`.",
 			},
 			"expiry_warning_days": schema.Int64Attribute{
 				Optional: true,
@@ -190,13 +224,18 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		APIEmail:   settings.apiEmail,
 		BaseURL:    settings.baseURL,
 		MaxRetries: settings.maxRetries,
-		UserAgent:  userAgent(p.version, req.TerraformVersion),
+
+		RequestsPerSecond: settings.requestsPerSecond,
+		UserAgent:         userAgent(p.version, req.TerraformVersion),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Configure the mtls Provider", err.Error())
 		return
 	}
 	data := &providerData{client: client, accountID: settings.accountID, expiryWarningDays: settings.expiryWarningDays}
+	if cfg.BatchRefresh.ValueBool() {
+		data.batch = newBatchRefresher(client)
+	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	tflog.Debug(ctx, "Configured the mtls provider", map[string]any{
@@ -204,6 +243,8 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		"auth_scheme": settings.scheme(),
 		"max_retries": settings.maxRetries,
 		"account_id":  settings.accountID,
+
+		"requests_per_second": settings.requestsPerSecond,
 	})
 }
 

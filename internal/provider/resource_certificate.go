@@ -434,7 +434,13 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 
-	got, err := client.Get(ctx, state.AccountID.ValueString(), state.ID.ValueString())
+	var got *cfapi.Certificate
+	var err error
+	if r.data.batch != nil {
+		got, err = r.data.batch.get(ctx, state.AccountID.ValueString(), state.ID.ValueString())
+	} else {
+		got, err = client.Get(ctx, state.AccountID.ValueString(), state.ID.ValueString())
+	}
 	if cfapi.IsNotFound(err) {
 		tflog.Warn(ctx, "mTLS certificate no longer exists; removing it from state so it is planned for creation",
 			map[string]any{"account_id": state.AccountID.ValueString(), "id": state.ID.ValueString()})
@@ -476,6 +482,9 @@ func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 
 	resp.Diagnostics.Append(deleteWithAssociationCheck(ctx, client, state.AccountID.ValueString(), state.ID.ValueString())...)
+	if r.data.batch != nil {
+		r.data.batch.forget(state.AccountID.ValueString())
+	}
 }
 
 // ImportState takes an import ID (the import command, or an import block's
