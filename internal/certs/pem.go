@@ -22,6 +22,12 @@ func DecodeCertificateDER(text string) ([][]byte, error) {
 	rest := normalizeLines(text)
 	var ders [][]byte
 	for {
+		// pem.Decode skips any text before a block; here it must be an
+		// error (for example `openssl x509 -text` output pasted above the
+		// PEM), or the text would not mean what it says.
+		if begin := bytes.Index(rest, []byte("-----BEGIN ")); begin > 0 {
+			return nil, fmt.Errorf("found text that is not PEM before PEM block %d; pass only the \"-----BEGIN CERTIFICATE-----\" blocks", len(ders)+1)
+		}
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {

@@ -62,3 +62,20 @@ func TestDecodeCertificateDERRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeCertificateDERRejectsTextBetweenBlocks(t *testing.T) {
+	a, _, _ := certAndKey(t, "a")
+	b, _, _ := certAndKey(t, "b")
+	for name, text := range map[string]string{
+		"before the first": "Certificate:\n    Data:\n        Version: 3 (0x2)\n" + a,
+		"between blocks":   a + "subject=CN = b\n" + b,
+	} {
+		_, err := DecodeCertificateDER(text)
+		if err == nil || !strings.Contains(err.Error(), "found text that is not PEM before PEM block") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if _, err := DecodeCertificateDER("\n  \r\n" + a + "\n\n" + b); err != nil {
+		t.Errorf("whitespace around blocks must be accepted: %v", err)
+	}
+}

@@ -1,0 +1,236 @@
+package certs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fuzzMaterial is real PEM text for the seeds: certificates and keys of
+// every algorithm the package names, generated once per test binary. The
+// committed corpus under testdata/fuzz holds the malformed inputs.
+type fuzzMaterial struct {
+	certs []string // one self-signed certificate per algorithm, then a leaf signed by the first
+	keys  []string // private keys in every encoding parseSigner accepts
+}
+
+var fuzzSeeds = sync.OnceValues(func() (fuzzMaterial, error) {
+	var m fuzzMaterial
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return m, err
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return m, err
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return m, err
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fuzz root", Organization: []string{"Example"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	encode := func(typ string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
+	for _, signer := range []crypto.Signer{ecKey, rsaKey, edKey} {
+		der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, signer.Public(), signer)
+		if err != nil {
+			return m, err
+		}
+		m.certs = append(m.certs, encode("CERTIFICATE", der))
+		p8, err := x509.MarshalPKCS8PrivateKey(signer)
+		if err != nil {
+			return m, err
+		}
+		m.keys = append(m.keys, encode("PRIVATE KEY", p8))
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "fuzz leaf"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"leaf.example"},
+	}
+	caCert, err := x509.ParseCertificate(mustDecode(m.certs[0]))
+	if err != nil {
+		return m, err
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &ecKey.PublicKey, ecKey)
+	if err != nil {
+		return m, err
+	}
+	m.certs = append(m.certs, encode("CERTIFICATE", leafDER))
+	sec1, err := x509.MarshalECPrivateKey(ecKey)
+	if err != nil {
+		return m, err
+	}
+	m.keys = append(m.keys, encode("EC PRIVATE KEY", sec1), encode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)))
+	// A well-formed PKCS#8 key that cannot sign, which parseSigner refuses.
+	xKey, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return m, err
+	}
+	x8, err := x509.MarshalPKCS8PrivateKey(xKey)
+	if err != nil {
+		return m, err
+	}
+	m.keys = append(m.keys, encode("PRIVATE KEY", x8))
+	return m, nil
+})
+
+func mustDecode(text string) []byte {
+	block, _ := pem.Decode([]byte(text))
+	return block.Bytes
+}
+
+// addCertificateSeeds adds real certificates alone, as a chain, and in the
+// shapes a configuration gives them (CRLF, heredoc indentation, no final
+// newline).
+func addCertificateSeeds(f *testing.F) {
+	f.Helper()
+	m, err := fuzzSeeds()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range m.certs {
+		f.Add(c)
+	}
+	chain := m.certs[3] + m.certs[0]
+	f.Add(chain)
+	f.Add(strings.ReplaceAll(chain, "\n", "\r\n"))
+	f.Add("    " + strings.ReplaceAll(strings.TrimSpace(chain), "\n", "\n    "))
+	f.Add(m.certs[0] + "\n\n" + m.keys[0])
+	f.Add(m.certs[1][:len(m.certs[1])/2])
+}
+
+// reencode writes DER blocks back as PEM.
+func reencode(ders [][]byte) string {
+	var b strings.Builder
+	for _, der := range ders {
+		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	}
+	return b.String()
+}
+
+func FuzzDecodeCertificateDER(f *testing.F) {
+	addCertificateSeeds(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		ders, err := DecodeCertificateDER(text)
+		same := SameCertificates(text, text)
+		if err != nil {
+			if same {
+				t.Fatalf("text that does not decode (%v) equals itself", err)
+			}
+			return
+		}
+		if len(ders) == 0 {
+			t.Fatal("decoded without error into no certificates")
+		}
+		if !same {
+			t.Fatal("text that decodes does not equal itself")
+		}
+		again, err := DecodeCertificateDER(reencode(ders))
+		if err != nil {
+			t.Fatalf("re-encoded blocks do not decode: %v", err)
+		}
+		if len(again) != len(ders) {
+			t.Fatalf("re-encoding turned %d blocks into %d", len(ders), len(again))
+		}
+		for i := range ders {
+			if !bytes.Equal(ders[i], again[i]) {
+				t.Fatalf("block %d changed on re-encoding", i+1)
+			}
+		}
+		if !SameCertificates(text, reencode(ders)) {
+			t.Fatal("text differs from its own re-encoding")
+		}
+	})
+}
+
+func FuzzParseCertificates(f *testing.F) {
+	addCertificateSeeds(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		parsed, err := ParseCertificates(text)
+		ders, derErr := DecodeCertificateDER(text)
+		if err != nil {
+			if len(parsed) != 0 {
+				t.Fatalf("error %v came with %d certificates", err, len(parsed))
+			}
+			return
+		}
+		if derErr != nil || len(parsed) == 0 || len(parsed) != len(ders) {
+			t.Fatalf("parsed %d certificates from text that decodes into %d blocks (%v)", len(parsed), len(ders), derErr)
+		}
+		for i, c := range parsed {
+			if !bytes.Equal(c.Raw, ders[i]) {
+				t.Fatalf("certificate %d is not its own block", i+1)
+			}
+		}
+		if !SameCertificates(text, reencode(ders)) {
+			t.Fatal("text differs from its own re-encoding")
+		}
+	})
+}
+
+func FuzzParsePrivateKey(f *testing.F) {
+	m, err := fuzzSeeds()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, k := range m.keys {
+		f.Add(k)
+		f.Add(strings.ReplaceAll(k, "\n", "\r\n"))
+	}
+	f.Add(m.keys[0] + m.keys[1])
+	f.Add(m.certs[0])
+	f.Fuzz(func(t *testing.T, text string) {
+		pub, err := ParsePrivateKey(text)
+		if same := SamePrivateKey(text, text); same != (err == nil) {
+			t.Fatalf("SamePrivateKey(x, x) = %t, but ParsePrivateKey error = %v", same, err)
+		}
+		if err == nil && pub == nil {
+			t.Fatal("a key parsed without a public half")
+		}
+		if KeyMatchesFirstCertificate(text, text) == nil {
+			t.Fatal("one text was accepted as both a key and its certificate")
+		}
+	})
+}
+
+var fingerprintPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func FuzzDescribe(f *testing.F) {
+	addCertificateSeeds(f)
+	now := time.Now()
+	f.Fuzz(func(t *testing.T, text string) {
+		info, err := Describe(text)
+		if err != nil {
+			return
+		}
+		if info.CertificateCount < 1 {
+			t.Fatalf("described %d certificates", info.CertificateCount)
+		}
+		if !fingerprintPattern.MatchString(info.FingerprintSHA256) {
+			t.Fatalf("fingerprint %q is not 64 lowercase hex digits", info.FingerprintSHA256)
+		}
+		if info.KeyAlgorithm == "" || info.SerialNumber == "" {
+			t.Fatalf("described without a key algorithm or serial: %+v", info)
+		}
+		_ = info.DaysLeft(now)
+	})
+}
