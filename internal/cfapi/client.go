@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -21,12 +22,20 @@ const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
 // Config holds everything needed to build a Client. Exactly one
 // authentication scheme must be set: APIToken, or APIKey with APIEmail.
 type Config struct {
-	APIToken   string
-	APIKey     string
-	APIEmail   string
-	BaseURL    string
+	APIToken string
+	APIKey   string
+	APIEmail string
+	BaseURL  string
+	// MaxRetries is how many times a request that failed for a transient
+	// reason is sent again; 0 sends each request once.
 	MaxRetries int
-	UserAgent  string
+	// RequestsPerSecond refills the client's rate limiter once its burst of
+	// RateLimitBurst requests is spent; 0 means DefaultRequestsPerSecond.
+	RequestsPerSecond float64
+	// AttemptTimeout bounds each HTTP attempt; 0 means
+	// DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
+	UserAgent      string
 	// HTTPClient is optional; tests use it to reach an in-process emulator.
 	HTTPClient *http.Client
 }
@@ -79,6 +88,21 @@ func New(cfg Config) (*Client, error) {
 	if err := ValidateBaseURL(base); err != nil {
 		return nil, err
 	}
+	perSecond, attemptTimeout := cfg.RequestsPerSecond, cfg.AttemptTimeout
+	switch {
+	case cfg.MaxRetries < 0:
+		return nil, fmt.Errorf("max retries must not be negative, got %d", cfg.MaxRetries)
+	case perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0):
+		return nil, fmt.Errorf("requests per second must be a positive number, got %g", perSecond)
+	case attemptTimeout < 0:
+		return nil, fmt.Errorf("the attempt timeout must not be negative, got %s", attemptTimeout)
+	}
+	if perSecond == 0 {
+		perSecond = DefaultRequestsPerSecond
+	}
+	if attemptTimeout == 0 {
+		attemptTimeout = DefaultAttemptTimeout
+	}
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
 		httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -86,7 +110,11 @@ func New(cfg Config) (*Client, error) {
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
 		option.WithHTTPClient(httpClient),
-		option.WithMaxRetries(cfg.MaxRetries),
+		// Retries are the retrier's, which waits for the rate limiter
+		// before every attempt; it comes first so that the logger below it
+		// sees each attempt.
+		option.WithMaxRetries(0),
+		option.WithMiddleware(newRetrier(cfg.MaxRetries, attemptTimeout, newRequestLimiter(perSecond)).middleware),
 		option.WithMiddleware(newRequestLogger(cfg).middleware),
 	}
 	if cfg.UserAgent != "" {
@@ -133,12 +161,13 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 	if req.PrivateKey != "" {
 		params.PrivateKey.Value, params.PrivateKey.Present = req.PrivateKey, true
 	}
-	res, err := c.certs.New(ctx, params)
-	if err != nil {
-		return nil, wrapError("upload", err)
+	var ans answer
+	res, err := c.certs.New(ctx, params, ans.keep())
+	if err := ans.certificate("upload", "", err); err != nil {
+		return nil, uploadOutcomeUnknown(err)
 	}
 	if res == nil || res.ID == "" {
-		return nil, &APIError{Operation: "upload", Message: "the API reported success but returned no certificate"}
+		return nil, uploadOutcomeUnknown(ans.unreadable("upload", "", "the certificate id could not be read", nil))
 	}
 	return &Certificate{
 		ID:           res.ID,
@@ -159,12 +188,14 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, error) {
 	var params mtls_certificates.MTLSCertificateGetParams
 	params.AccountID.Value, params.AccountID.Present = accountID, true
-	res, err := c.certs.Get(ctx, id, params)
-	if err != nil {
-		return nil, wrapError("read", err)
+	var ans answer
+	subject := "certificate " + id
+	res, err := c.certs.Get(ctx, id, params, ans.keep())
+	if err := ans.certificate("read", subject, err); err != nil {
+		return nil, err
 	}
 	if res == nil || res.ID == "" {
-		return nil, &APIError{Operation: "read", Message: "the API reported success but returned no certificate"}
+		return nil, ans.unreadable("read", subject, "the certificate id could not be read", nil)
 	}
 	return fromSDK(res), nil
 }
@@ -174,8 +205,9 @@ func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, e
 func (c *Client) Delete(ctx context.Context, accountID, id string) error {
 	var params mtls_certificates.MTLSCertificateDeleteParams
 	params.AccountID.Value, params.AccountID.Present = accountID, true
-	_, err := c.certs.Delete(ctx, id, params)
-	return wrapError("delete", err)
+	var ans answer
+	_, err := c.certs.Delete(ctx, id, params, ans.keep())
+	return ans.done("delete", "certificate "+id, err)
 }
 
 func fromSDK(c *mtls_certificates.MTLSCertificate) *Certificate {

@@ -71,9 +71,11 @@ func (c *Client) ListAll(ctx context.Context, accountID string, opts ListOptions
 		if len(types) > 0 {
 			reqOpts = append(reqOpts, option.WithQuery("type", strings.Join(types, ",")))
 		}
+		var ans answer
+		reqOpts = append(reqOpts, ans.keep())
 		res, err := c.certs.List(ctx, params, reqOpts...)
-		if err != nil {
-			return nil, nil, wrapError("list", err)
+		if err := ans.list("list", "", "certificates", certificateProblem, err); err != nil {
+			return nil, nil, err
 		}
 		if res == nil {
 			return nil, nil, nil
@@ -120,9 +122,10 @@ func (c *Client) AssociationsAll(ctx context.Context, accountID, id string) ([]A
 	fetch := func(ctx context.Context, page int) ([]Association, *resultInfo, error) {
 		var params mtls_certificates.AssociationGetParams
 		params.AccountID.Value, params.AccountID.Present = accountID, true
-		res, err := c.associations.Get(ctx, id, params, option.WithQuery("page", strconv.Itoa(page)))
-		if err != nil {
-			return nil, nil, wrapError("list associations", err)
+		var ans answer
+		res, err := c.associations.Get(ctx, id, params, option.WithQuery("page", strconv.Itoa(page)), ans.keep())
+		if err := ans.list("list associations", "certificate "+id, "associations", associationProblem, err); err != nil {
+			return nil, nil, err
 		}
 		if res == nil {
 			return nil, nil, nil
@@ -165,7 +168,8 @@ func decodeResultInfo(operation, raw string) (*resultInfo, error) {
 		ResultInfo *resultInfo `json:"result_info"`
 	}
 	if err := json.Unmarshal([]byte(raw), &env); err != nil {
-		return nil, &APIError{Operation: operation, Message: "the API returned an unreadable result_info: " + err.Error(), cause: err}
+		return nil, &APIError{Operation: operation, Message: "the API's answer could not be understood: its result_info does not fit (" + err.Error() + ")",
+			cause: fmt.Errorf("%w: %w", ErrUnreadableAnswer, err)}
 	}
 	return env.ResultInfo, nil
 }

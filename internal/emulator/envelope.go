@@ -41,6 +41,12 @@ const (
 	// CodeNoRoute (documented): unknown path, or an account id that is not an
 	// identifier.
 	CodeNoRoute = 7003
+	// CodeRateLimited answers HTTP 429. The API reference documents the
+	// status and Retry-After but not the body; 971 with MessageRateLimited
+	// is what clients report receiving, although it is below the 1000 that
+	// the reference gives as the least error code. Clients should key on
+	// the status.
+	CodeRateLimited = 971
 	// CodeAuthentication (documented): credentials present but not accepted.
 	CodeAuthentication = 10000
 	// CodeMethodNotAllowed: the path exists but not for this method.
@@ -55,6 +61,7 @@ const (
 	MessageDuplicateCertificate  = "This certificate already exists"
 	MessageCertificateNotFound   = "Certificate not found"
 	MessageInUse                 = "The certificate is in use by one or more Cloudflare services"
+	MessageRateLimited           = "Please wait and consider throttling your request speed"
 )
 
 // Error is one failed API call as the emulator reports it: an HTTP status and

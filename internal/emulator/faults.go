@@ -13,8 +13,8 @@ import (
 // retries, timeouts and recovery from half-finished operations.
 //
 // Its parts apply in this order: Delay first; then DropConnection, else
-// CommitThenDrop, else Status; a Fault with only a Delay then serves the
-// request normally.
+// CommitThenDrop, else Body, else Status; a Fault with only a Delay then
+// serves the request normally.
 //
 // Dropping needs a connection to hijack (HTTP/1.x); elsewhere the handler
 // aborts with http.ErrAbortHandler. Note that Go's transport silently
@@ -32,7 +32,8 @@ type Fault struct {
 	// Code defaults to CodeInjectedFault, Message to the status text.
 	Code    int
 	Message string
-	// RetryAfter, when set, is sent as the Retry-After header with Status.
+	// RetryAfter, when set, is sent as the Retry-After header with Status
+	// or Body.
 	RetryAfter string
 	// Delay holds the request before anything else happens; it ends early
 	// when the client gives up.
@@ -43,6 +44,16 @@ type Fault struct {
 	// CommitThenDrop performs the operation, then closes the connection
 	// without a response: the client cannot know it succeeded.
 	CommitThenDrop bool
+	// Body, when not nil (an empty body included), is sent as the whole
+	// response instead of running the operation, with Status (200 when
+	// unset; any status from 200 to 599) and ContentType: an answer the
+	// real API would never give, such as truncated JSON or a proxy's page.
+	Body []byte
+	// ContentType goes with Body; it defaults to application/json.
+	ContentType string
+	// CommitThenBody performs the operation first and sends Body in place
+	// of its response: the operation happened, but its answer is unreadable.
+	CommitThenBody bool
 	// Times is how many matching requests the fault applies to; 0 means 1.
 	Times int
 }
@@ -87,8 +98,15 @@ func (s *Server) InjectFault(f Fault) {
 	if !slices.Contains(allRoutes, f.Route) {
 		panic(fmt.Sprintf("emulator: InjectFault: unknown route %q (want one of %v)", f.Route, allRoutes))
 	}
-	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+	switch {
+	case f.Body == nil && f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		panic(fmt.Sprintf("emulator: InjectFault: status %d is not an HTTP error status", f.Status))
+	case f.Body != nil && f.Status != 0 && (f.Status < 200 || f.Status > 599):
+		panic(fmt.Sprintf("emulator: InjectFault: status %d cannot carry a body", f.Status))
+	case f.Body != nil && (f.DropConnection || f.CommitThenDrop):
+		panic("emulator: InjectFault: a dropped connection sends no Body")
+	case f.Body == nil && (f.ContentType != "" || f.CommitThenBody):
+		panic("emulator: InjectFault: ContentType and CommitThenBody need a Body")
 	}
 	if f.Times < 0 || f.Delay < 0 {
 		panic("emulator: InjectFault: Times and Delay must not be negative")
@@ -117,6 +135,11 @@ func serveWithFault(w http.ResponseWriter, r *http.Request, f Fault, serve func(
 	case f.CommitThenDrop:
 		serve(discardResponse{header: http.Header{}})
 		dropConnection(w)
+	case f.Body != nil:
+		if f.CommitThenBody {
+			serve(discardResponse{header: http.Header{}})
+		}
+		writeRaw(w, f)
 	case f.Status != 0:
 		code, message := f.Code, f.Message
 		if code == 0 {
@@ -132,6 +155,23 @@ func serveWithFault(w http.ResponseWriter, r *http.Request, f Fault, serve func(
 	default:
 		serve(w)
 	}
+}
+
+// writeRaw sends a Fault's Body as it is.
+func writeRaw(w http.ResponseWriter, f Fault) {
+	contentType, status := f.ContentType, f.Status
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(f.Body)
 }
 
 // dropConnection closes the client's connection with nothing written, the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -161,6 +162,80 @@ func TestFaultCommitThenDrop(t *testing.T) {
 	wantError(t, c.do(http.MethodDelete, certPath(testAccount, stored[0].ID), nil), http.StatusNotFound, CodeCertificateNotFound)
 }
 
+// rawResponse is an answer read without assuming it is an envelope.
+type rawResponse struct {
+	status      int
+	contentType string
+	body        string
+}
+
+func (c *apiClient) raw(method, path string, body string) rawResponse {
+	c.t.Helper()
+	var reader io.Reader
+	if body != "" {
+		reader = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.baseURL+path, reader)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.auth(req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return rawResponse{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: string(raw)}
+}
+
+func TestFaultBody(t *testing.T) {
+	emu := startEmulator(t, testOptions())
+	c := newClient(t, emu)
+	id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	get := certPath(testAccount, id)
+
+	const truncated = `{"success":true,"errors":[],"messages":[],"result":{"id":`
+	emu.InjectFault(Fault{Route: RouteGet, Body: []byte(truncated), Times: 2})
+	for range 2 {
+		if r := c.raw(http.MethodGet, get, ""); r != (rawResponse{200, "application/json", truncated}) {
+			t.Errorf("got %+v, want the raw body with 200 and JSON", r)
+		}
+	}
+	wantOK(t, c.do(http.MethodGet, get, nil))
+
+	const page = "<html><body>502 Bad Gateway</body></html>"
+	emu.InjectFault(Fault{Route: RouteGet, Status: http.StatusBadGateway, ContentType: "text/html", Body: []byte(page)})
+	emu.InjectFault(Fault{Route: RouteGet, Status: http.StatusNoContent, Body: []byte{}})
+	if r := c.raw(http.MethodGet, get, ""); r != (rawResponse{502, "text/html", page}) {
+		t.Errorf("got %+v, want the HTML page with 502", r)
+	}
+	if r := c.raw(http.MethodGet, get, ""); r.status != http.StatusNoContent || r.body != "" {
+		t.Errorf("got %+v, want an empty 204", r)
+	}
+
+	// Without CommitThenBody the operation does not run; with it, it does.
+	const nullResult = `{"success":true,"errors":[],"messages":[],"result":null}`
+	emu.InjectFault(Fault{Route: RouteUpload, Body: []byte(nullResult)})
+	emu.InjectFault(Fault{Route: RouteUpload, Body: []byte(nullResult), CommitThenBody: true})
+	upload := `{"ca":true,"certificates":` + quoteJSON(newCA(t).pem) + `}`
+	if r := c.raw(http.MethodPost, certsPath(testAccount), upload); r.body != nullResult {
+		t.Errorf("upload answered %+v", r)
+	}
+	if n := emu.CertificateCount(testAccount); n != 1 {
+		t.Fatalf("an upload answered by Body stored a certificate: %d stored", n)
+	}
+	if r := c.raw(http.MethodPost, certsPath(testAccount), upload); r.body != nullResult {
+		t.Errorf("upload answered %+v", r)
+	}
+	if n := emu.CertificateCount(testAccount); n != 2 {
+		t.Fatalf("CommitThenBody did not store the certificate: %d stored", n)
+	}
+}
+
 func TestInjectFaultRejectsMistakes(t *testing.T) {
 	emu := New(testOptions())
 	for name, f := range map[string]Fault{
@@ -171,6 +246,10 @@ func TestInjectFaultRejectsMistakes(t *testing.T) {
 		"negative delay":   {Route: RouteList, Delay: -time.Second},
 		"redirect status":  {Route: RouteList, Status: 302},
 		"status too large": {Route: RouteList, Status: 600},
+		"body with 1xx":    {Route: RouteList, Status: 101, Body: []byte("{}")},
+		"body and drop":    {Route: RouteList, Body: []byte("{}"), DropConnection: true},
+		"type, no body":    {Route: RouteList, ContentType: "text/html"},
+		"commit, no body":  {Route: RouteUpload, CommitThenBody: true},
 	} {
 		func() {
 			defer func() {

@@ -58,8 +58,19 @@ type Options struct {
 	// and `per_page`; the zero value is PagingHonored. The other modes
 	// misbehave on purpose, so a client's paging loop can be shown to end.
 	Paging PagingMode
-	// Latency is added to every request, for benchmarks.
+	// Latency is added to every request, for benchmarks and for tests
+	// that interrupt a client mid-request. A request whose client hangs up
+	// during the wait is dropped without being performed: an upload is not
+	// stored. Once the wait is over the operation runs to completion, and
+	// an upload is stored whether or not its answer reaches the client.
+	// Fault.Delay behaves the same way.
 	Latency time.Duration
+	// RateLimit, when set, limits each user's requests like Cloudflare
+	// does; CloudflareRateLimit is the real limit.
+	RateLimit *RateLimit
+	// RandomFaults, when set, makes a random share of requests fail with
+	// server errors and dropped connections.
+	RandomFaults *RandomFaults
 	// Now stamps uploaded_on; nil means time.Now.
 	Now func() time.Time
 }
@@ -86,6 +97,16 @@ func (o Options) Validate() error {
 	}
 	if o.Latency < 0 {
 		return fmt.Errorf("emulator: Latency must not be negative")
+	}
+	if o.RateLimit != nil {
+		if err := o.RateLimit.validate(); err != nil {
+			return err
+		}
+	}
+	if o.RandomFaults != nil {
+		if err := o.RandomFaults.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -153,6 +174,9 @@ type Server struct {
 	opts   Options
 	store  *store
 	faults *faultQueue
+	// limiter and random are nil unless their options are set.
+	limiter *rateLimiter
+	random  *randomFaults
 
 	countsMu sync.Mutex
 	counts   map[string]int
@@ -175,12 +199,19 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Server{
+	s := &Server{
 		opts:   opts,
 		store:  newStore(),
 		faults: newFaultQueue(),
 		counts: map[string]int{},
 	}
+	if opts.RateLimit != nil {
+		s.limiter = newRateLimiter(*opts.RateLimit)
+	}
+	if opts.RandomFaults != nil {
+		s.random = newRandomFaults(*opts.RandomFaults)
+	}
+	return s
 }
 
 // ServeHTTP answers one API request. The order of the steps is part of the
@@ -212,12 +243,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"Method %s not allowed for %s (allowed: %s)", r.Method, r.URL.Path, m.allow))
 		return
 	}
-	// Rate limiting, when it is emulated, belongs here: after
-	// authentication, as Cloudflare counts per user, and before faults and
-	// the operation, which a limited request never reaches.
+	// Rate limiting comes after authentication, as Cloudflare counts per
+	// user, and before faults and the operation, which a limited request
+	// never reaches. An injected fault takes precedence over a random one.
+	if s.rateLimited(w, r.Header) {
+		return
+	}
 	serve := func(w http.ResponseWriter) { s.serveRoute(w, r, m) }
 	if f, ok := s.faults.take(m.route, r.Method); ok {
 		serveWithFault(w, r, f, serve)
+		return
+	}
+	if s.serveRandomFault(w, r, m.route, serve) {
 		return
 	}
 	serve(w)
@@ -376,9 +413,12 @@ func (s *Server) ResetCounts() {
 }
 
 // Reset returns the emulator to its freshly built state: no certificates,
-// associations, faults or counts.
+// associations, faults or counts, and full rate-limit buckets.
 func (s *Server) Reset() {
 	s.store.reset()
 	s.ClearFaults()
 	s.ResetCounts()
+	if s.limiter != nil {
+		s.limiter.reset()
+	}
 }

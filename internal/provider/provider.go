@@ -143,12 +143,12 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"requests_per_second": schema.Float64Attribute{
 				Optional: true,
-				Description: fmt.Sprintf("Pace of API requests, retries included, once a burst of %d is spent. "+
-					"The limit is shared by every resource and data source of this provider block, like "+
-					"Cloudflare's own (1,200 requests per 5 minutes per user), so a very large apply at a high "+
-					"`-parallelism` slows down instead of running into HTTP 429. Lower it when other tools share the "+
-					"same user. Between %g and %d; defaults to %g.",
-					cfapi.RateLimitBurst, minRequestsPerSecond, maxRequestsPerSecond, cfapi.DefaultRequestsPerSecond),
+				Description: fmt.Sprintf("Pace of API requests, retries included, once a first burst of %d "+
+					"requests is spent. Like Cloudflare's own limit (%d requests per 5 minutes per user), it is "+
+					"shared by every resource and data source of this provider block, so a very large apply at a "+
+					"high `-parallelism` slows down instead of running into HTTP 429. Lower it when other tools "+
+					"use the same Cloudflare user. Between %g and %d; defaults to %g.",
+					cfapi.RateLimitBurst, cfapi.RateLimitBurst, minRequestsPerSecond, maxRequestsPerSecond, cfapi.DefaultRequestsPerSecond),
 				Validators: []validator.Float64{float64validator.Between(minRequestsPerSecond, maxRequestsPerSecond)},
 			},
 			"batch_refresh": schema.BoolAttribute{

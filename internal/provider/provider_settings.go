@@ -15,6 +15,7 @@ type providerSettings struct {
 	apiToken, apiKey, apiEmail string
 	accountID, baseURL         string
 	maxRetries                 int
+	requestsPerSecond          float64
 	expiryWarningDays          int
 }
 
@@ -47,10 +48,14 @@ func resolveSettings(cfg providerModel, lookupEnv func(string) (string, bool)) (
 		baseURL:    orEnv(cfg.BaseURL, EnvBaseURL),
 		maxRetries: defaultMaxRetries,
 
+		requestsPerSecond: cfapi.DefaultRequestsPerSecond,
 		expiryWarningDays: defaultExpiryWarningDays,
 	}
 	if !cfg.MaxRetries.IsNull() && !cfg.MaxRetries.IsUnknown() {
 		s.maxRetries = int(cfg.MaxRetries.ValueInt64())
+	}
+	if !cfg.RequestsPerSecond.IsNull() && !cfg.RequestsPerSecond.IsUnknown() {
+		s.requestsPerSecond = cfg.RequestsPerSecond.ValueFloat64()
 	}
 	if !cfg.ExpiryWarningDays.IsNull() && !cfg.ExpiryWarningDays.IsUnknown() {
 		s.expiryWarningDays = int(cfg.ExpiryWarningDays.ValueInt64())

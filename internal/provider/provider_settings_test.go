@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
 
 func TestResolveSettings(t *testing.T) {
@@ -53,7 +55,24 @@ func TestResolveSettings(t *testing.T) {
 			if got.maxRetries != defaultMaxRetries {
 				t.Fatalf("max retries %d, want default %d", got.maxRetries, defaultMaxRetries)
 			}
+			if got.requestsPerSecond != cfapi.DefaultRequestsPerSecond {
+				t.Fatalf("requests per second %g, want default %g", got.requestsPerSecond, cfapi.DefaultRequestsPerSecond)
+			}
 		})
+	}
+}
+
+func TestResolveSettingsRequestsPerSecond(t *testing.T) {
+	for _, v := range []types.Float64{types.Float64Value(0.5), types.Float64Value(250)} {
+		got, diags := resolveSettings(providerModel{APIToken: types.StringValue("t"), RequestsPerSecond: v}, func(string) (string, bool) { return "", false })
+		if diags.HasError() || got.requestsPerSecond != v.ValueFloat64() {
+			t.Errorf("requests_per_second = %v: got %g, %v", v, got.requestsPerSecond, diags)
+		}
+	}
+	// Unknown at configure time: the default holds until it is known.
+	got, _ := resolveSettings(providerModel{APIToken: types.StringValue("t"), RequestsPerSecond: types.Float64Unknown()}, func(string) (string, bool) { return "", false })
+	if got.requestsPerSecond != cfapi.DefaultRequestsPerSecond {
+		t.Errorf("unknown requests_per_second: got %g, want the default", got.requestsPerSecond)
 	}
 }
 

@@ -396,22 +396,21 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 		key = keyWO.ValueString()
 	}
 
-	uploaded, err := client.Upload(ctx, cfapi.UploadRequest{
+	uploaded, diags := uploadExactlyOnce(ctx, client, cfapi.UploadRequest{
 		AccountID:    plan.AccountID.ValueString(),
 		Name:         plan.Name.ValueString(),
 		CA:           plan.CA.ValueBool(),
 		Certificates: plan.Certificates.ValueString(),
 		PrivateKey:   key,
 	})
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Create mTLS Certificate", apiErrorDetail(
-			"Cloudflare did not accept the upload; nothing was created.", err))
+	resp.Diagnostics.Append(diags...)
+	if uploaded == nil {
 		return
 	}
-	tflog.Info(ctx, "Uploaded mTLS certificate", map[string]any{"account_id": plan.AccountID.ValueString(), "id": uploaded.ID})
 
-	// State comes from the upload response alone: a read-back would cost a
-	// request per certificate and tell us nothing new.
+	// State comes from the upload response alone (or, when that answer was
+	// lost, from the listed certificate that upload stored): a read-back
+	// would cost a request per certificate and tell us nothing new.
 	plan.applyAPI(uploaded)
 	plan.refreshDetails()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -1,0 +1,145 @@
+package provider_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+)
+
+// TestAccCertificate_uploadAnswerLost: Cloudflare stores the upload, then
+// the connection drops before the answer. The retry meets 1471, and the
+// provider records the certificate its first attempt stored instead of
+// failing or uploading it twice.
+func TestAccCertificate_uploadAnswerLost(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "answer lost root")
+	name := acctest.UniqueName(t)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
+			},
+			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
+			Check: func(s *terraform.State) error {
+				stored := env.Emulator.Certificates(env.AccountID)
+				if len(stored) != 1 {
+					return fmt.Errorf("the emulator holds %d certificates, want 1", len(stored))
+				}
+				if got := s.RootModule().Resources["mtls_certificate.ca"].Primary.ID; got != stored[0].ID {
+					return fmt.Errorf("state id %q, emulator id %q", got, stored[0].ID)
+				}
+				if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
+					return fmt.Errorf("the emulator saw %d uploads, want 2: the one stored, and its retry", n)
+				}
+				return nil
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+		}},
+	})
+}
+
+// TestAccCertificate_uploadTwinByHand: the account already holds the same
+// certificates, uploaded outside this apply. The upload fails with the
+// certificate's id and the import that takes it over; following that
+// advice then works.
+func TestAccCertificate_uploadTwinByHand(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "twin root")
+	name := acctest.UniqueName(t)
+	twin, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	importID := env.AccountID + "/" + twin.ID
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ExpectError: acctest.ExpectErrorFragments("mTLS Certificate Already Exists",
+					"certificate "+twin.ID+fmt.Sprintf(" (name %q, ca = true", name),
+					"terraform import <resource address> "+importID,
+					fmt.Sprintf("id = %q", importID),
+					"code 1471: This certificate already exists"),
+			},
+			{
+				PreConfig: func() {
+					if n := env.Emulator.CertificateCount(env.AccountID); n != 1 {
+						t.Errorf("the emulator holds %d certificates after the refused upload, want 1", n)
+					}
+					if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 1 {
+						t.Errorf("the emulator saw %d uploads, want 1: a refusal is not retried", n)
+					}
+				},
+				Config: config + fmt.Sprintf("\nimport {\n  to = mtls_certificate.ca\n  id = %q\n}\n", importID),
+				Check: func(s *terraform.State) error {
+					if got := s.RootModule().Resources["mtls_certificate.ca"].Primary.ID; got != twin.ID {
+						return fmt.Errorf("imported id %q, want %q", got, twin.ID)
+					}
+					return nil
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccCertificate_uploadAnswerLostTwinOlder: the answer to the first
+// upload is lost, so the provider looks for a certificate that upload
+// stored, but the one it finds was uploaded an hour before: it is someone
+// else's, and the upload fails instead of taking it over.
+func TestAccCertificate_uploadAnswerLostTwinOlder(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "older twin root")
+	name := acctest.UniqueName(t)
+	offset.Store(int64(-time.Hour))
+	twin, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(0)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
+			},
+			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
+			ExpectError: acctest.ExpectErrorFragments("mTLS Certificate Already Exists", "certificate "+twin.ID,
+				"terraform import <resource address> "+env.AccountID+"/"+twin.ID,
+				"upload failed with HTTP 400 Bad Request after 2 attempts: code 1471"),
+		}},
+	})
+	if n := env.Emulator.CertificateCount(env.AccountID); n != 1 {
+		t.Errorf("the emulator holds %d certificates, want only the older one", n)
+	}
+	if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
+		t.Errorf("the emulator saw %d uploads, want 2", n)
+	}
+}

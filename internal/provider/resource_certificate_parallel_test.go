@@ -1,0 +1,173 @@
+package provider_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+)
+
+// manyCertificates writes a configuration of n CA certificates, one
+// resource instance each, named <prefix>-<i>, into ws. The certificates are
+// in terraform.tfvars.json, so main.tf stays small.
+func manyCertificates(t *testing.T, ws *acctest.Workspace, providerBlock, prefix string, n int) {
+	t.Helper()
+	certificates := make(map[string]string, n)
+	for i := range n {
+		name := fmt.Sprintf("%s-%03d", prefix, i)
+		certificates[name] = acctest.NewCA(t, name).PEM
+	}
+	vars, err := json.Marshal(map[string]any{"certificates": certificates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.WriteFile("terraform.tfvars.json", string(vars))
+	ws.SetConfig(providerBlock + `
+variable "certificates" {
+  type = map(string)
+}
+
+resource "mtls_certificate" "many" {
+  for_each     = var.certificates
+  name         = each.key
+  ca           = true
+  certificates = each.value
+}
+`)
+}
+
+// stateIDs returns the ids of the mtls_certificate instances in ws's state.
+func stateIDs(t *testing.T, ws *acctest.Workspace) []string {
+	t.Helper()
+	values, _ := ws.ShowJSON()["values"].(map[string]any)
+	root, _ := values["root_module"].(map[string]any)
+	resources, _ := root["resources"].([]any)
+	var ids []string
+	for _, r := range resources {
+		res, _ := r.(map[string]any)
+		if res["type"] != "mtls_certificate" {
+			continue
+		}
+		attrs, _ := res["values"].(map[string]any)
+		id, _ := attrs["id"].(string)
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// checkExactlyOnce checks that the emulator holds want certificates, one
+// per name, and that the state holds exactly those.
+func checkExactlyOnce(t *testing.T, env *acctest.Env, ws *acctest.Workspace, want int) {
+	t.Helper()
+	stored := env.Emulator.Certificates(env.AccountID)
+	names := map[string]int{}
+	var ids []string
+	for _, c := range stored {
+		names[c.Name]++
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	if len(stored) != want || len(names) != want {
+		t.Errorf("the emulator holds %d certificates under %d names, want %d of each", len(stored), len(names), want)
+	}
+	if state := stateIDs(t, ws); !slices.Equal(state, ids) {
+		t.Errorf("state holds %d certificates, the emulator %d; they differ:\nstate:    %v\nemulator: %v", len(state), len(ids), state, ids)
+	}
+}
+
+// planIsEmpty runs plan -detailed-exitcode, which exits 0 only when there
+// is nothing to do.
+func planIsEmpty(t *testing.T, ws *acctest.Workspace) {
+	t.Helper()
+	if r := ws.Run("plan", "-detailed-exitcode", "-input=false", "-no-color"); r.ExitCode != 0 {
+		t.Errorf("plan -detailed-exitcode exited %d, want 0 (no changes)\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+}
+
+// TestAccCertificate_parallelApplyUnderFaults applies 200 certificates at
+// -parallelism=30 against an emulator that enforces Cloudflare's rate limit
+// and fails 7% of requests at random: 5% with a 5XX, 1% with a reset, and
+// 1% with a reset after the operation was done. Every certificate must be
+// created exactly once, and the plan after must be empty.
+func TestAccCertificate_parallelApplyUnderFaults(t *testing.T) {
+	t.Parallel()
+	const count = 200
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random fault seed %d", seed)
+	env := acctest.NewWithOptions(t, emulator.Options{
+		RateLimit:    &emulator.CloudflareRateLimit,
+		RandomFaults: &emulator.RandomFaults{Seed: seed, ServerError: 0.05, Reset: 0.01, ResetAfterCommit: 0.01},
+	})
+	env.RequireEmulator(t)
+	ws := acctest.NewWorkspace(t)
+	// Seven retries: at a 7% failure rate, eight failures of one request in
+	// a row are too rare to make this test flaky.
+	providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  max_retries = 7", env.Token, env.AccountID))
+	manyCertificates(t, ws, providerBlock, acctest.UniqueName(t), count)
+	ws.Init()
+	// On top of the random faults, the first three uploads are stored and
+	// then lose their answers, so every run records some certificates from
+	// the listing rather than from an upload's answer.
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true, Times: 3})
+
+	start := time.Now()
+	ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30")
+	applied := time.Since(start)
+	counts := env.Emulator.RequestCounts()
+	faults := env.Emulator.RandomFaultCounts()
+	checkExactlyOnce(t, env, ws, count)
+	start = time.Now()
+	planIsEmpty(t, ws)
+	t.Logf("apply of %d certificates: %s, %d uploads, %d listings; 3 uploads stored then dropped on purpose; random faults: "+
+		"%d 5XX, %d resets, %d resets after commit (%d of them after an upload was stored); %d requests refused by the rate "+
+		"limit; plan after: %s",
+		count, applied.Round(time.Millisecond), counts[emulator.RouteUpload], counts[emulator.RouteList],
+		faults.ServerErrors, faults.Resets, faults.ResetsAfterCommit, faults.UploadsCommittedThenReset,
+		env.Emulator.RateLimitedCount(), time.Since(start).Round(time.Millisecond))
+}
+
+// TestAccCertificate_interruptedApply interrupts an apply of 50
+// certificates (SIGINT, as Ctrl-C does) while uploads are in flight, then
+// applies again: the account and the state end with the same 50.
+func TestAccCertificate_interruptedApply(t *testing.T) {
+	t.Parallel()
+	const count = 50
+	env := acctest.NewWithOptions(t, emulator.Options{Latency: 300 * time.Millisecond})
+	env.RequireEmulator(t)
+	ws := acctest.NewWorkspace(t)
+	manyCertificates(t, ws, env.ProviderConfig(), acctest.UniqueName(t), count)
+	ws.Init()
+
+	apply := ws.Start("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
+	deadline := time.Now().Add(2 * time.Minute)
+	for env.Emulator.CertificateCount(env.AccountID) < 10 {
+		if time.Now().After(deadline) {
+			stdout, stderr := apply.Output()
+			t.Fatalf("fewer than 10 certificates stored after 2 minutes\n%s\n%s", stdout, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := apply.Cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	first := apply.Wait()
+	stored := env.Emulator.CertificateCount(env.AccountID)
+	inState := len(stateIDs(t, ws))
+	t.Logf("interrupted apply: exit code %d, %d certificates stored, %d in state, %d recorded despite the interruption",
+		first.ExitCode, stored, inState, strings.Count(first.Stdout+first.Stderr, "Created Despite Interruption"))
+	if stored != inState {
+		t.Errorf("after the interruption the emulator holds %d certificates but state %d: one was left outside state\n%s\n%s",
+			stored, inState, first.Stdout, first.Stderr)
+	}
+
+	ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
+	checkExactlyOnce(t, env, ws, count)
+	planIsEmpty(t, ws)
+}
