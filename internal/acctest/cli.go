@@ -16,7 +16,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/provider"
@@ -147,7 +146,7 @@ func serveProvider(t *testing.T, address string) string {
 	closeCh := make(chan struct{})
 	serveErr := make(chan error, 1)
 	go func() {
-		serveErr <- tf6server.Serve(address, providerserver.NewProtocol6(provider.New("test")()),
+		serveErr <- tf6server.Serve(address, provider.NewProtocol6Server("test"),
 			tf6server.WithDebug(ctx, configCh, closeCh),
 			// go-plugin's default logger writes JSON trace lines to stderr.
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
@@ -115,7 +114,7 @@ func (e *Env) ProviderConfigWith(body string) string {
 // Factories returns provider factories for resource.TestCase.
 func Factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"mtls": providerserver.NewProtocol6WithError(provider.New("acctest")()),
+		"mtls": func() (tfprotov6.ProviderServer, error) { return provider.NewProtocol6Server("acctest")(), nil },
 	}
 }
 
