@@ -1,0 +1,103 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// generateCertificates makes n distinct self-signed ECDSA P-256 CA
+// certificates (the emulator refuses duplicate uploads). They are valid
+// for 90 days, well clear of the provider's expiry warning.
+func generateCertificates(n int) ([]string, error) {
+	now := time.Now().UTC().Truncate(time.Second)
+	pems := make([]string, n)
+	for i := range pems {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+		if err != nil {
+			return nil, err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber:          serial,
+			Subject:               pkix.Name{CommonName: fmt.Sprintf("Bench CA %d", i), Organization: []string{"terraform-provider-mtls bench"}},
+			NotBefore:             now.Add(-time.Hour),
+			NotAfter:              now.Add(90 * 24 * time.Hour),
+			BasicConstraintsValid: true,
+			IsCA:                  true,
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			return nil, err
+		}
+		pems[i] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	}
+	return pems, nil
+}
+
+// writeWorkspace writes the configuration of one cell: len(pems) CA
+// certificates from a tfvars file, and a provider block pointing at the
+// emulator plus the variant's extra attributes. The provider source names
+// its registry host so that the address matches the one the provider prints
+// in -debug mode, whichever CLI runs it.
+func writeWorkspace(dir, baseURL, token, extraHCL string, pems []string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil { //nolint:gosec // G703: a folder in the benchmark's temporary directory.
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(`terraform {
+  required_providers {
+    mtls = {
+      source = "registry.terraform.io/tf-mtls/mtls"
+    }
+  }
+}
+
+provider "mtls" {
+`)
+	fmt.Fprintf(&b, "  base_url   = %s\n", strconv.Quote(baseURL))
+	fmt.Fprintf(&b, "  api_token  = %s\n", strconv.Quote(token))
+	fmt.Fprintf(&b, "  account_id = %s\n", strconv.Quote(benchAccountID))
+	if extraHCL != "" {
+		b.WriteString("\n  # variant\n")
+		for line := range strings.SplitSeq(strings.TrimSpace(extraHCL), "\n") {
+			b.WriteString("  " + strings.TrimSpace(line) + "\n")
+		}
+	}
+	b.WriteString(`}
+
+variable "pems" {
+  type = list(string)
+}
+
+resource "mtls_certificate" "c" {
+  count        = length(var.pems)
+  name         = "bench-${count.index}"
+  ca           = true
+  certificates = var.pems[count.index]
+}
+`)
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(b.String()), 0o600); err != nil { //nolint:gosec // G703: see MkdirAll above.
+		return err
+	}
+	vars, err := json.Marshal(map[string][]string{"pems": pems})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "terraform.tfvars.json"), vars, 0o600) //nolint:gosec // G703: see MkdirAll above.
+}
