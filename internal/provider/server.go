@@ -69,7 +69,7 @@ func (s *contextReleasingServer) enter(ctx context.Context) (context.Context, fu
 }
 
 // rpcContext is an RPC's context until detach, and after it a small,
-// cancelled context that refers to nothing of the RPC (its values, such as
+// canceled context that refers to nothing of the RPC (its values, such as
 // the per-request loggers, can then be collected).
 type rpcContext struct {
 	parent   atomic.Pointer[context.Context]

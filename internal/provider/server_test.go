@@ -157,10 +157,11 @@ func TestContextReleasingServerDetachesFinishedRPCs(t *testing.T) {
 	if len(inner.kept) != calls || s.releases.Load() != 0 {
 		t.Fatalf("kept %d contexts and released %d times; want %d and 0", len(inner.kept), s.releases.Load(), calls)
 	}
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > size*calls/20 {
+	if after.HeapAlloc > before.HeapAlloc && after.HeapAlloc-before.HeapAlloc > size*calls/20 {
+		grew := after.HeapAlloc - before.HeapAlloc
 		t.Errorf("heap grew by %d bytes for %d finished RPCs of %d bytes each: their values are still held", grew, calls, size)
 	}
 	if v := inner.kept[0].Value(bigKey{}); v != nil || inner.kept[0].Err() == nil {
-		t.Error("a finished RPC's context still answers with its values, or is not cancelled")
+		t.Error("a finished RPC's context still answers with its values, or is not canceled")
 	}
 }
