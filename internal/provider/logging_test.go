@@ -43,6 +43,12 @@ func TestAccLogging_secretsNeverLogged(t *testing.T) {
 			if err := os.WriteFile(keyFile, []byte(leaf.KeyPEM), 0o600); err != nil {
 				t.Fatal(err)
 			}
+			// A second leaf whose key is write-only.
+			woLeaf := root.Issue(t, "logging-wo.example.com")
+			woKeyFile := filepath.Join(t.TempDir(), "wo-key.pem")
+			if err := os.WriteFile(woKeyFile, []byte(woLeaf.KeyPEM), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			name := acctest.UniqueName(t)
 			config := env.ProviderConfigWith(fmt.Sprintf("  account_id = %q", env.AccountID)) + fmt.Sprintf(`
 resource "mtls_certificate" "leaf" {
@@ -51,7 +57,15 @@ resource "mtls_certificate" "leaf" {
   certificates = %q
   private_key  = file(%q)
 }
-`, name, strings.TrimSpace(leaf.PEM), keyFile)
+
+resource "mtls_certificate" "wo" {
+  name                   = "%s-wo"
+  ca                     = false
+  certificates           = %q
+  private_key_wo         = file(%q)
+  private_key_wo_version = 1
+}
+`, name, strings.TrimSpace(leaf.PEM), keyFile, name, strings.TrimSpace(woLeaf.PEM), woKeyFile)
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.Factories(),
 				CheckDestroy:             checkAllDeleted(t, env, name),
@@ -75,8 +89,8 @@ resource "mtls_certificate" "leaf" {
 					t.Fatalf("logs in %s do not contain %q; the log capture is not working:\n%s", logDir, want, firstLine(logs, "Sending Cloudflare"))
 				}
 			}
-			keyBody := pemBody(leaf.KeyPEM)
-			for _, secret := range append(tc.secrets, keyBody, keyBody[:40]) {
+			keyBody, woKeyBody := pemBody(leaf.KeyPEM), pemBody(woLeaf.KeyPEM)
+			for _, secret := range append(tc.secrets, keyBody, keyBody[:40], woKeyBody, woKeyBody[:40]) {
 				if strings.Contains(logs, secret) {
 					t.Errorf("a secret (%d characters, starting %q) appears in the TRACE logs: %.300s", len(secret), secret[:4], firstLine(logs, secret))
 				}
