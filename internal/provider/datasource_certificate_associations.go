@@ -58,16 +58,11 @@ func (d *associationsDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, accountID := d.start(summary, cfg.AccountID, &resp.Diagnostics)
+	ctx, cancel, client, accountID := d.begin(ctx, summary, cfg.AccountID, cfg.Timeouts, &resp.Diagnostics)
+	defer cancel()
 	if client == nil {
 		return
 	}
-	timeout, diags := cfg.Timeouts.Read(ctx, defaultDataSourceReadTimeout)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	id := cfg.MTLSCertificateID.ValueString()
 	associations, err := client.AssociationsAll(ctx, accountID, id)

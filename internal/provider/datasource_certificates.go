@@ -100,16 +100,11 @@ func (d *certificatesDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, accountID := d.start(summary, cfg.AccountID, &resp.Diagnostics)
+	ctx, cancel, client, accountID := d.begin(ctx, summary, cfg.AccountID, cfg.Timeouts, &resp.Diagnostics)
+	defer cancel()
 	if client == nil {
 		return
 	}
-	timeout, diags := cfg.Timeouts.Read(ctx, defaultDataSourceReadTimeout)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	filter, err := newCertificateFilter(cfg, time.Now())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -143,12 +144,13 @@ func (d *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRe
 	d.data = data
 }
 
-// start returns the client and the account to read from, or adds an error
-// to diags and returns a nil client.
-func (d *dataSourceBase) start(summary string, account types.String, diags *diag.Diagnostics) (*cfapi.Client, string) {
+// begin starts a Read: it returns the client, the account to read from and
+// a context bounded by the read timeout, or adds an error to diags and
+// returns a nil client.
+func (d *dataSourceBase) begin(ctx context.Context, summary string, account types.String, t timeouts.Value, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *cfapi.Client, string) {
 	if d.data == nil {
 		diags.AddError(summary, unconfiguredDetail)
-		return nil, ""
+		return ctx, func() {}, nil, ""
 	}
 	accountID := account.ValueString()
 	if account.IsNull() || account.IsUnknown() {
@@ -158,7 +160,12 @@ func (d *dataSourceBase) start(summary string, account types.String, diags *diag
 		diags.AddAttributeError(path.Root("account_id"), "Missing Account ID",
 			"No Cloudflare account is set for this data source. Set account_id here, or account_id in the "+
 				"provider block, or the "+EnvAccountID+" environment variable.")
-		return nil, ""
+		return ctx, func() {}, nil, ""
 	}
-	return d.data.client, accountID
+	timeout, timeoutDiags := t.Read(ctx, defaultDataSourceReadTimeout)
+	if diags.Append(timeoutDiags...); diags.HasError() {
+		return ctx, func() {}, nil, ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return ctx, cancel, d.data.client, accountID
 }
