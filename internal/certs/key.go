@@ -79,10 +79,16 @@ func KeyMatchesFirstCertificate(keyText, certificatesText string) error {
 	if err != nil {
 		return err
 	}
+	return KeyMatchesCertificate(pub, parsed[0])
+}
+
+// KeyMatchesCertificate reports, as an error, whether pub (the public half
+// of a private key, from ParsePrivateKey) is not the public key of c.
+func KeyMatchesCertificate(pub crypto.PublicKey, c *x509.Certificate) error {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
-	certPub, ok := parsed[0].PublicKey.(equaler)
+	certPub, ok := c.PublicKey.(equaler)
 	if !ok || !certPub.Equal(pub) {
-		return fmt.Errorf("the private key does not match the public key of the first certificate (subject %q)", parsed[0].Subject.String())
+		return fmt.Errorf("the private key does not match the public key of the first certificate (subject %q)", c.Subject.String())
 	}
 	return nil
 }

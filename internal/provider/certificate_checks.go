@@ -40,14 +40,16 @@ func keyMismatchDiag(p path.Path, err error) diag.Diagnostic {
 // are usable, so one mistake gives one diagnostic.
 func checkPrivateKey(p path.Path, keyText, certificatesText string) diag.Diagnostics {
 	var diags diag.Diagnostics
-	if _, err := certs.ParsePrivateKey(keyText); err != nil {
+	pub, err := certs.ParsePrivateKey(keyText)
+	if err != nil {
 		diags.Append(invalidPrivateKeyDiag(p, err))
 		return diags
 	}
-	if _, err := certs.ParseCertificates(certificatesText); err != nil {
+	parsed, err := certs.ParseCertificates(certificatesText)
+	if err != nil {
 		return diags
 	}
-	if err := certs.KeyMatchesFirstCertificate(keyText, certificatesText); err != nil {
+	if err := certs.KeyMatchesCertificate(pub, parsed[0]); err != nil {
 		diags.Append(keyMismatchDiag(p, err))
 	}
 	return diags
