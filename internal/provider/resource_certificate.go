@@ -263,7 +263,9 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	plan.certificateDetails = detailsOf(parsed)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 
-	upload := state == nil || replaces(plan, *state)
+	imported, diags := isImported(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	upload := state == nil || replaces(plan, *state, imported)
 	warnDays := defaultExpiryWarningDays
 	if r.data != nil {
 		warnDays = r.data.expiryWarningDays
@@ -275,12 +277,13 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 }
 
 // replaces reports whether the plan changes an argument that makes
-// Cloudflare store a new certificate. Semantically equal PEM has already
-// been planned as the prior text, so plain equality is right here.
-func replaces(plan, state certificateModel) bool {
+// Cloudflare store a new certificate, by the same rules as the attributes'
+// plan modifiers. Semantically equal PEM has already been planned as the
+// prior text, so plain equality is right here.
+func replaces(plan, state certificateModel, imported bool) bool {
 	return !plan.AccountID.Equal(state.AccountID) || !plan.Name.Equal(state.Name) || !plan.CA.Equal(state.CA) ||
 		!plan.Certificates.Equal(state.Certificates) ||
-		(!plan.PrivateKey.Equal(state.PrivateKey) && !state.PrivateKey.IsNull()) ||
+		(!plan.PrivateKey.Equal(state.PrivateKey) && !keyRecordedInPlace(state.PrivateKey.StringValue, imported)) ||
 		!plan.PrivateKeyWOVersion.Equal(state.PrivateKeyWOVersion)
 }
 
@@ -525,18 +528,29 @@ const privateImported = "imported"
 func requiresReplaceUnlessImported() planmodifier.String {
 	return stringplanmodifier.RequiresReplaceIf(
 		func(ctx context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-			if req.StateValue.IsNull() && req.Private != nil {
-				imported, diags := req.Private.GetKey(ctx, privateImported)
-				resp.Diagnostics.Append(diags...)
-				if string(imported) == "true" {
-					return
-				}
-			}
-			resp.RequiresReplace = true
+			imported, diags := isImported(ctx, req.Private)
+			resp.Diagnostics.Append(diags...)
+			resp.RequiresReplace = !keyRecordedInPlace(req.StateValue, imported)
 		},
 		"Replaces the certificate when the key changes, except to record a key for an imported certificate.",
 		"Replaces the certificate when the key changes, except to record a key for an imported certificate.",
 	)
+}
+
+// keyRecordedInPlace is the one exception to "a new key replaces the
+// certificate": the first key of an imported certificate.
+func keyRecordedInPlace(stateKey types.String, imported bool) bool {
+	return stateKey.IsNull() && imported
+}
+
+// isImported reads the private-state mark that ImportState leaves. The
+// framework's private data answers nil for a missing key, also when the
+// data itself is nil.
+func isImported(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) (bool, diag.Diagnostics) {
+	v, diags := private.GetKey(ctx, privateImported)
+	return string(v) == "true", diags
 }
 
 const importFormat = "<account_id>/<certificate_id>, or <certificate_id> alone when the provider sets account_id " +

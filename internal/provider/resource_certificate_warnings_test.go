@@ -133,3 +133,37 @@ func TestAccCertificate_expiredInCloudflareWarns(t *testing.T) {
 		},
 	}})
 }
+
+// TestAccCertificate_keyAddedLaterChecksTheNewUpload: adding a key to a
+// certificate created without one replaces it, so the checks for an upload
+// run again; only an imported certificate records its first key in place.
+func TestAccCertificate_keyAddedLaterChecksTheNewUpload(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	leaf := acctest.NewCA(t, "key later root").Issue(t, "key-later.example.com")
+	ws := acctest.NewWorkspace(t)
+	config := func(key string) string {
+		return providerWith(env, "") + fmt.Sprintf(`
+resource "mtls_certificate" "this" {
+  name         = "%swarnings"
+  ca           = true
+  certificates = %q
+  private_key  = %s
+}
+`, acctest.NamePrefix, leaf.PEM, key)
+	}
+	ws.SetConfig(config("null"))
+	ws.Init()
+	t.Cleanup(func() { ws.Run("destroy", "-auto-approve", "-input=false", "-no-color") })
+	ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
+
+	ws.SetConfig(config(fmt.Sprintf("%q", leaf.KeyPEM)))
+	plan := ws.MustRun("plan", "-json", "-input=false", "-out=tfplan")
+	if actions := plannedActions(t, ws, "tfplan")["mtls_certificate.this"]; actions != "[delete create]" {
+		t.Fatalf("adding a key planned %s, want [delete create]", actions)
+	}
+	warnings := plan.Warnings()
+	if len(warnings) != 1 || warnings[0].Summary != "Certificate Is Not a CA" {
+		t.Errorf("the replacement upload got warnings %+v, want the one \"Certificate Is Not a CA\"", warnings)
+	}
+}
