@@ -12,12 +12,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
 )
 
 // fuzzMaterial is real PEM text for the seeds: certificates and keys of
@@ -116,6 +119,16 @@ func addCertificateSeeds(f *testing.F) {
 	f.Add("    " + strings.ReplaceAll(strings.TrimSpace(chain), "\n", "\n    "))
 	f.Add(m.certs[0] + "\n\n" + m.keys[0])
 	f.Add(m.certs[1][:len(m.certs[1])/2])
+	addFixtureSeeds(f)
+}
+
+// addFixtureSeeds adds every file openssl wrote in internal/fixtures: keys,
+// certificates, a CSR and EC PARAMETERS, some with a byte-order mark or CRLF.
+func addFixtureSeeds(f *testing.F) {
+	f.Helper()
+	for _, name := range fixtures.Names() {
+		f.Add(fixtures.Read(name))
+	}
 }
 
 // reencode writes DER blocks back as PEM.
@@ -198,6 +211,9 @@ func FuzzParsePrivateKey(f *testing.F) {
 	}
 	f.Add(m.keys[0] + m.keys[1])
 	f.Add(m.certs[0])
+	addFixtureSeeds(f)
+	f.Add(fixtures.Read("ec-p256-explicit-params.pem") + fixtures.Read("ec-p384-ecparam-key.pem"))
+	f.Add(fixtures.Read("ec-p256-ecparam-key.pem") + fixtures.Read("ec-p384-ecparam-key.pem"))
 	f.Fuzz(func(t *testing.T, text string) {
 		pub, err := ParsePrivateKey(text)
 		if same := SamePrivateKey(text, text); same != (err == nil) {
@@ -205,6 +221,18 @@ func FuzzParsePrivateKey(f *testing.F) {
 		}
 		if err == nil && pub == nil {
 			t.Fatal("a key parsed without a public half")
+		}
+		block, blockErr := KeyBlock(text)
+		if (blockErr == nil) != (err == nil) || errors.Is(blockErr, ErrEncryptedKey) != errors.Is(err, ErrEncryptedKey) {
+			t.Fatalf("KeyBlock error %v disagrees with ParsePrivateKey error %v", blockErr, err)
+		}
+		if err == nil {
+			if again, err := KeyBlock(block); err != nil || again != block {
+				t.Fatalf("KeyBlock of its own output = %q, %v", again, err)
+			}
+			if !SamePrivateKey(text, block) {
+				t.Fatal("KeyBlock's output is another key")
+			}
 		}
 		if KeyMatchesFirstCertificate(text, text) == nil {
 			t.Fatal("one text was accepted as both a key and its certificate")

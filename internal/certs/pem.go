@@ -16,7 +16,7 @@ import (
 // text, in order. Anything else in the text (other block types, bytes that
 // are not PEM) is an error, because the API accepts certificates only.
 func DecodeCertificateDER(text string) ([][]byte, error) {
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(strings.TrimPrefix(text, byteOrderMark)) == "" {
 		return nil, errors.New("the text is empty")
 	}
 	rest := normalizeLines(text)
@@ -48,6 +48,22 @@ func DecodeCertificateDER(text string) ([][]byte, error) {
 		return nil, errors.New("no PEM data found")
 	}
 	return ders, nil
+}
+
+// CanonicalCertificates re-encodes the certificates of text as
+// encoding/pem writes them (LF line endings, 64 columns, nothing around the
+// blocks), so that what a configuration adds, a byte-order mark, CRLF or
+// indentation, never reaches the API.
+func CanonicalCertificates(text string) (string, error) {
+	ders, err := DecodeCertificateDER(text)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	for _, der := range ders {
+		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	return b.String(), nil
 }
 
 // UnexpectedBlockError is a PEM block other than CERTIFICATE where only
@@ -117,10 +133,15 @@ func SameCertificates(a, b string) bool {
 	return true
 }
 
+// byteOrderMark is what some Windows editors write at the start of a UTF-8
+// file; it is not part of the PEM.
+const byteOrderMark = "\uFEFF"
+
 // normalizeLines strips the whitespace that text passes through on its way
 // from a configuration (CRLF line endings, heredoc indentation, blank lines)
-// so that decoding sees only what PEM itself defines.
+// and a leading byte-order mark, so that decoding sees only what PEM defines.
 func normalizeLines(text string) []byte {
+	text = strings.TrimPrefix(text, byteOrderMark)
 	var b bytes.Buffer
 	for line := range strings.SplitSeq(text, "\n") {
 		line = strings.TrimSpace(line)

@@ -3,6 +3,8 @@ package certs
 import (
 	"strings"
 	"testing"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
 )
 
 func testCertPEM(t *testing.T, cn string) string {
@@ -77,5 +79,27 @@ func TestDecodeCertificateDERRejectsTextBetweenBlocks(t *testing.T) {
 	}
 	if _, err := DecodeCertificateDER("\n  \r\n" + a + "\n\n" + b); err != nil {
 		t.Errorf("whitespace around blocks must be accepted: %v", err)
+	}
+}
+
+func TestCanonicalCertificates(t *testing.T) {
+	plain := fixtures.Read("ca-bundle.pem")
+	for _, text := range []string{
+		plain,
+		"\uFEFF" + plain,
+		strings.ReplaceAll(plain, "\n", "\r\n"),
+		"  " + strings.ReplaceAll(strings.TrimSpace(plain), "\n", "\n  "),
+	} {
+		got, err := CanonicalCertificates(text)
+		if err != nil {
+			t.Fatalf("CanonicalCertificates: %v", err)
+		}
+		// openssl writes the same layout as encoding/pem.
+		if got != plain {
+			t.Errorf("CanonicalCertificates(%q) = %q, want the file as openssl wrote it", text, got)
+		}
+	}
+	if _, err := CanonicalCertificates("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"); err == nil {
+		t.Error("a public key gave no error")
 	}
 }
