@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -387,7 +388,7 @@ func TestRouting(t *testing.T) {
 			"/accounts//mtls_certificates",
 		} {
 			r := c.do(http.MethodGet, path, nil)
-			wantError(t, r, http.StatusNotFound, CodeNoRoute)
+			wantError(t, r, http.StatusNotFound, CodeNoRouteForURI)
 		}
 		r, err := c.http.Get(strings.TrimSuffix(emu.URL(), PathPrefix) + "/other" + certsPath(testAccount))
 		if err != nil {
@@ -637,5 +638,53 @@ func TestAccountsAreIsolated(t *testing.T) {
 	wantOK(t, c.do(http.MethodDelete, certPath(testAccount, a.ID), nil))
 	if emu.CertificateCount(otherAccount) != 1 || emu.CertificateCount(testAccount) != 0 {
 		t.Error("deleting in one account affected the other")
+	}
+}
+
+func TestAllowDuplicates(t *testing.T) {
+	ca := newCA(t)
+	opts := testOptions()
+	opts.AllowDuplicates = true
+	emu := startEmulator(t, opts)
+	c := newClient(t, emu)
+	first := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem, Name: "twin"})
+	second := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem, Name: "twin"})
+	if first.ID == second.ID {
+		t.Fatalf("both uploads got id %s", first.ID)
+	}
+	if n := emu.CertificateCount(testAccount); n != 2 {
+		t.Errorf("account holds %d certificates, want 2", n)
+	}
+}
+
+// TestUnnamedStyles: a certificate without a name is answered with "", null
+// or no name field, as Options.Unnamed says, on every route that returns it.
+func TestUnnamedStyles(t *testing.T) {
+	for style, want := range map[UnnamedStyle]string{
+		UnnamedEmpty:   `""`,
+		UnnamedNull:    "null",
+		UnnamedOmitted: "",
+	} {
+		opts := testOptions()
+		opts.Unnamed = style
+		emu := startEmulator(t, opts)
+		c := newClient(t, emu)
+		id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+		named := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem, Name: "named"}).ID
+		for certID, wantName := range map[string]string{id: want, named: `"named"`} {
+			r := c.do(http.MethodGet, certPath(testAccount, certID), nil)
+			wantOK(t, r)
+			var result map[string]json.RawMessage
+			if err := json.Unmarshal(r.env.Result, &result); err != nil {
+				t.Fatal(err)
+			}
+			got, present := result["name"]
+			if wantName == "" && present || wantName != "" && string(got) != wantName {
+				t.Errorf("style %d: name is %q (present %t), want %q", style, got, present, wantName)
+			}
+		}
+	}
+	if err := (Options{APIToken: "t", Unnamed: 7}).Validate(); err == nil {
+		t.Error("an unknown Unnamed style was accepted")
 	}
 }

@@ -38,8 +38,11 @@ const (
 	DefaultInUseStatus = http.StatusBadRequest
 	// CodeInvalidHeaders (documented): no credentials at all.
 	CodeInvalidHeaders = 6003
-	// CodeNoRoute (documented): unknown path, or an account id that is not an
-	// identifier.
+	// CodeNoRouteForURI (documented): a path the API does not serve, as
+	// under a base URL with a wrong prefix; answered with HTTP 404.
+	CodeNoRouteForURI = 7000
+	// CodeNoRoute (documented): "Could not route to ...", an account id
+	// that is not an identifier.
 	CodeNoRoute = 7003
 	// CodeRateLimited answers HTTP 429. The API reference documents the
 	// status and Retry-After but not the body; 971 with MessageRateLimited

@@ -23,24 +23,26 @@ const (
 // built field by field from a Certificate so that the private key cannot
 // slip into a response.
 type certificateView struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	CA           bool   `json:"ca"`
-	Certificates string `json:"certificates"`
-	Issuer       string `json:"issuer"`
-	SerialNumber string `json:"serial_number"`
-	Signature    string `json:"signature"`
-	ExpiresOn    string `json:"expires_on"`
-	UploadedOn   string `json:"uploaded_on"`
-	Type         string `json:"type"`
+	ID string `json:"id"`
+	// Name is raw so that an unnamed certificate can be answered as
+	// Options.Unnamed says: "", null, or no field at all.
+	Name         json.RawMessage `json:"name,omitempty"`
+	CA           bool            `json:"ca"`
+	Certificates string          `json:"certificates"`
+	Issuer       string          `json:"issuer"`
+	SerialNumber string          `json:"serial_number"`
+	Signature    string          `json:"signature"`
+	ExpiresOn    string          `json:"expires_on"`
+	UploadedOn   string          `json:"uploaded_on"`
+	Type         string          `json:"type"`
 	// UpdatedAt appears only in the upload response, as with Cloudflare.
 	UpdatedAt string `json:"updated_at,omitempty"`
 }
 
-func viewOf(c Certificate) certificateView {
+func (s *Server) viewOf(c Certificate) certificateView {
 	return certificateView{
 		ID:           c.ID,
-		Name:         c.Name,
+		Name:         s.opts.Unnamed.name(c.Name),
 		CA:           c.CA,
 		Certificates: c.Certificates,
 		Issuer:       c.Issuer,
@@ -68,7 +70,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, accountID st
 	lo, hi, info := s.paginate(len(certs), page, perPage, defaultCertificatesPerPage)
 	views := make([]certificateView, 0, hi-lo)
 	for _, c := range certs[lo:hi] {
-		views = append(views, viewOf(c))
+		views = append(views, s.viewOf(c))
 	}
 	writeResult(w, views, &info)
 }
@@ -101,7 +103,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, accountID 
 		writeError(w, duplicateCertificate())
 		return
 	}
-	view := viewOf(*c)
+	view := s.viewOf(*c)
 	view.UpdatedAt = view.UploadedOn
 	writeResult(w, view, nil)
 }
@@ -164,7 +166,7 @@ func (s *Server) handleGet(w http.ResponseWriter, accountID, certID string) {
 		writeError(w, certificateNotFound())
 		return
 	}
-	writeResult(w, viewOf(c), nil)
+	writeResult(w, s.viewOf(c), nil)
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, accountID, certID string) {
@@ -175,7 +177,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, accountID, certID string) {
 	case err != nil:
 		writeError(w, certificateNotFound())
 	default:
-		writeResult(w, viewOf(c), nil)
+		writeResult(w, s.viewOf(c), nil)
 	}
 }
 

@@ -12,6 +12,7 @@ package emulator
 import (
 	"bytes"
 	"crypto/subtle"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -71,6 +72,15 @@ type Options struct {
 	// RandomFaults, when set, makes a random share of requests fail with
 	// server errors and dropped connections.
 	RandomFaults *RandomFaults
+	// AllowDuplicates stores an upload of certificates the account already
+	// holds instead of refusing it with 1471. Cloudflare documents the
+	// refusal; whether an account can still end up with two equal
+	// certificates is unknown, and a client must not take one for the other.
+	AllowDuplicates bool
+	// Unnamed is how a certificate without a name shows its name in
+	// answers; the zero value is UnnamedEmpty. Cloudflare's answer is
+	// "" as far as is known, but null or no field would be as valid.
+	Unnamed UnnamedStyle
 	// Now stamps uploaded_on; nil means time.Now.
 	Now func() time.Time
 }
@@ -85,6 +95,9 @@ func (o Options) Validate() error {
 	}
 	if !o.PEMStyle.known() {
 		return fmt.Errorf("emulator: unknown PEMStyle %d", int(o.PEMStyle))
+	}
+	if !o.Unnamed.known() {
+		return fmt.Errorf("emulator: unknown Unnamed style %d", int(o.Unnamed))
 	}
 	if !o.Paging.known() {
 		return fmt.Errorf("emulator: unknown Paging mode %d", int(o.Paging))
@@ -109,6 +122,35 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// UnnamedStyle is how answers show the name of a certificate that has none.
+type UnnamedStyle int
+
+const (
+	// UnnamedEmpty answers "name": "".
+	UnnamedEmpty UnnamedStyle = iota
+	// UnnamedNull answers "name": null.
+	UnnamedNull
+	// UnnamedOmitted leaves the name field out.
+	UnnamedOmitted
+)
+
+func (u UnnamedStyle) known() bool { return u >= UnnamedEmpty && u <= UnnamedOmitted }
+
+// name is the JSON of a certificate's name in an answer; nil leaves the
+// field out.
+func (u UnnamedStyle) name(name string) json.RawMessage {
+	switch {
+	case name != "":
+		raw, _ := json.Marshal(name)
+		return raw
+	case u == UnnamedNull:
+		return json.RawMessage("null")
+	case u == UnnamedOmitted:
+		return nil
+	}
+	return json.RawMessage(`""`)
 }
 
 // PagingMode chooses how paged endpoints (list and associations) answer
@@ -201,7 +243,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:   opts,
-		store:  newStore(),
+		store:  newStore(opts.AllowDuplicates),
 		faults: newFaultQueue(),
 		counts: map[string]int{},
 	}
@@ -234,7 +276,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !m.pathKnown {
-		writeError(w, newError(http.StatusNotFound, CodeNoRoute, "No route for the URI"))
+		writeError(w, newError(http.StatusNotFound, CodeNoRouteForURI, "No route for that URI"))
 		return
 	}
 	if m.route == "" {

@@ -24,8 +24,9 @@ var (
 // store is the emulator's state: accounts spring into existence, empty, the
 // first time they are used, as any valid account id is accepted.
 type store struct {
-	mu       sync.Mutex
-	accounts map[string]*account
+	mu              sync.Mutex
+	accounts        map[string]*account
+	allowDuplicates bool
 }
 
 type account struct {
@@ -36,8 +37,8 @@ type account struct {
 	associations map[string][]Association
 }
 
-func newStore() *store {
-	return &store{accounts: map[string]*account{}}
+func newStore(allowDuplicates bool) *store {
+	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates}
 }
 
 // accountLocked returns the account, creating it when create is set; the
@@ -74,7 +75,7 @@ func (st *store) insert(accountID string, c *Certificate) error {
 	defer st.mu.Unlock()
 	a := st.accountLocked(accountID, true)
 	for _, existing := range a.certs {
-		if slices.EqualFunc(existing.DER, c.DER, bytes.Equal) {
+		if !st.allowDuplicates && slices.EqualFunc(existing.DER, c.DER, bytes.Equal) {
 			return errDuplicate
 		}
 	}
