@@ -184,7 +184,7 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 }
 
 // Get fetches one certificate. A certificate that does not exist gives an
-// error for which IsNotFound is true.
+// error for which IsCertificateNotFound is true.
 func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, error) {
 	var params mtls_certificates.MTLSCertificateGetParams
 	params.AccountID.Value, params.AccountID.Present = accountID, true

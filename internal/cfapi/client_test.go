@@ -83,17 +83,17 @@ func TestClientAgainstEmulator(t *testing.T) {
 			if err != nil || len(assoc) != 1 || assoc[0] != (cfapi.Association{Service: "gateway", Status: "active"}) {
 				t.Fatalf("associations = %+v, %v", assoc, err)
 			}
-			if err := c.Delete(ctx, account, up.ID); !cfapi.IsClientError(err) || cfapi.IsNotFound(err) {
+			if err := c.Delete(ctx, account, up.ID); !cfapi.IsClientError(err) || cfapi.IsCertificateNotFound(err) {
 				t.Fatalf("delete in use = %v, want a non-404 client error", err)
 			}
 			em.SetAssociations(account, up.ID, nil)
 			if err := c.Delete(ctx, account, up.ID); err != nil {
 				t.Fatalf("delete: %v", err)
 			}
-			if _, err := c.Get(ctx, account, up.ID); !cfapi.IsNotFound(err) {
+			if _, err := c.Get(ctx, account, up.ID); !cfapi.IsCertificateNotFound(err) {
 				t.Fatalf("get after delete = %v, want not found", err)
 			}
-			if err := c.Delete(ctx, account, up.ID); !cfapi.IsNotFound(err) {
+			if err := c.Delete(ctx, account, up.ID); !cfapi.IsCertificateNotFound(err) {
 				t.Fatalf("second delete = %v, want not found", err)
 			}
 		})
@@ -121,7 +121,7 @@ func TestClientTransportErrorIsNotAnAPIAnswer(t *testing.T) {
 	}
 	_, err = c.Get(context.Background(), account, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10")
 	var apiErr *cfapi.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || cfapi.IsNotFound(err) || cfapi.IsClientError(err) {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || cfapi.IsCertificateNotFound(err) || cfapi.IsClientError(err) {
 		t.Fatalf("error = %#v, want a transport error with no status", err)
 	}
 }

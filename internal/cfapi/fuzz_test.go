@@ -131,7 +131,7 @@ func checkError(t *testing.T, op string, failure bool, status int, body []byte, 
 	if !errors.As(err, &apiErr) || err.Error() == "" {
 		t.Fatalf("%s: error %T %q is not an *APIError with text", op, err, err)
 	}
-	if cfapi.IsNotFound(err) && !isJSONObject(body) {
+	if cfapi.IsCertificateNotFound(err) && !isJSONObject(body) {
 		t.Fatalf("%s: %q reads as not found from a body that is no envelope: %s", op, err, body)
 	}
 }
@@ -241,6 +241,10 @@ func TestMalformedAnswers(t *testing.T) {
 			"the body is not UTF-8 text", true, false},
 		{"errors of the wrong type", "application/json", `{"success":false,"errors":[{"code":"1000","message":5},null,7],"result":null}`, 400,
 			"read failed with HTTP 400 Bad Request: the API returned no error details", false, false},
+		{"no route", "application/json", `{"success":false,"errors":[{"code":7000,"message":"No route for that URI"}],"messages":[],"result":null}`, 404,
+			"read failed with HTTP 404 Not Found: code 7000: No route for that URI", false, false},
+		{"could not route", "application/json", `{"success":false,"errors":[{"code":7003,"message":"Could not route to /accounts/x, perhaps your object identifier is invalid?"}],"messages":[],"result":null}`, 404,
+			"code 7003: Could not route", false, false},
 		{"real not found", "application/json", `{"success":false,"errors":[{"code":1472,"message":"Certificate not found"}],"messages":[],"result":null}`, 404,
 			"read failed with HTTP 404 Not Found: code 1472: Certificate not found", false, true},
 	} {
@@ -253,8 +257,8 @@ func TestMalformedAnswers(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q\nwant it to hold %q", err, tc.want)
 			}
-			if cfapi.IsUnreadableAnswer(err) != tc.unreadable || cfapi.IsNotFound(err) != tc.notFound {
-				t.Errorf("unreadable %t, not found %t; want %t, %t", cfapi.IsUnreadableAnswer(err), cfapi.IsNotFound(err), tc.unreadable, tc.notFound)
+			if cfapi.IsUnreadableAnswer(err) != tc.unreadable || cfapi.IsCertificateNotFound(err) != tc.notFound {
+				t.Errorf("unreadable %t, not found %t; want %t, %t", cfapi.IsUnreadableAnswer(err), cfapi.IsCertificateNotFound(err), tc.unreadable, tc.notFound)
 			}
 		})
 	}

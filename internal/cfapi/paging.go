@@ -46,12 +46,19 @@ type ListOptions struct {
 // is one page. A certificate that appears on more than one page is returned
 // once. Past MaxPages the read fails with ErrTooManyPages.
 func (c *Client) ListAll(ctx context.Context, accountID string, opts ListOptions) ([]Certificate, error) {
+	all, _, err := c.listAll(ctx, accountID, opts)
+	return all, err
+}
+
+// listAll is ListAll, and whether the listing is complete: false when the
+// server's total_count says it holds more than its pages served.
+func (c *Client) listAll(ctx context.Context, accountID string, opts ListOptions) ([]Certificate, bool, error) {
 	perPage := opts.PerPage
 	if perPage == 0 {
 		perPage = DefaultPerPage
 	}
 	if perPage < 0 {
-		return nil, &APIError{Operation: "list", Message: fmt.Sprintf("per_page must be positive, got %d", perPage)}
+		return nil, false, &APIError{Operation: "list", Message: fmt.Sprintf("per_page must be positive, got %d", perPage)}
 	}
 	var types []string
 	for _, t := range opts.Types {
@@ -146,7 +153,8 @@ func (c *Client) AssociationsAll(ctx context.Context, accountID, id string) ([]A
 		}
 		return page
 	}
-	return collectPages(ctx, "list associations", MaxPages, fetch, unlikePrevious)
+	all, _, err := collectPages(ctx, "list associations", MaxPages, fetch, unlikePrevious)
+	return all, err
 }
 
 // resultInfo is the paging part of a list envelope. The SDK's page type
@@ -187,11 +195,14 @@ type pageFetcher[T any] func(ctx context.Context, page int) ([]T, *resultInfo, e
 //   - the page result_info.total_pages names, or the first page when the
 //     response has no result_info (the API treated as unpaged).
 //
+// The bool (complete) is false when the server's own total_count is more than it
+// served: the caller has what could be read, which may be short.
+//
 // A short page does not end the read: the server may cap per_page below
 // what was asked, and total_pages is the better witness. When the server
 // keeps reporting more pages and serving new items beyond limit pages, the
 // read fails with ErrTooManyPages rather than run on.
-func collectPages[T any](ctx context.Context, operation string, limit int, fetch pageFetcher[T], fresh func(page, previous []T) []T) ([]T, error) {
+func collectPages[T any](ctx context.Context, operation string, limit int, fetch pageFetcher[T], fresh func(page, previous []T) []T) ([]T, bool, error) {
 	out := []T{}
 	var previous []T
 	var last *resultInfo
@@ -199,11 +210,11 @@ func collectPages[T any](ctx context.Context, operation string, limit int, fetch
 	page := 1
 	for ; stop == ""; page++ {
 		if page > limit {
-			return nil, tooManyPages(operation, limit, len(out), last)
+			return nil, false, tooManyPages(operation, limit, len(out), last)
 		}
 		items, info, err := fetch(ctx, page)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if info != nil {
 			last = info
@@ -233,10 +244,10 @@ func collectPages[T any](ctx context.Context, operation string, limit int, fetch
 		// gets what could be read, and the log says why it may be short.
 		fields["reported_total_count"] = last.TotalCount
 		tflog.Warn(ctx, "Cloudflare API reported more items than it returned across its pages", fields)
-		return out, nil
+		return out, false, nil
 	}
 	tflog.Debug(ctx, "Read every page of a Cloudflare API list", fields)
-	return out, nil
+	return out, true, nil
 }
 
 func tooManyPages(operation string, limit, items int, last *resultInfo) error {

@@ -21,7 +21,7 @@ func keepAll(page, _ []int) []int { return page }
 
 func TestCollectPagesStopsAtTheLimit(t *testing.T) {
 	requests := 0
-	got, err := collectPages(context.Background(), "list", 5, endlessPages(&requests), keepAll)
+	got, _, err := collectPages(context.Background(), "list", 5, endlessPages(&requests), keepAll)
 	if !errors.Is(err, ErrTooManyPages) || got != nil {
 		t.Fatalf("collectPages = %v, %v; want no items and ErrTooManyPages", got, err)
 	}
@@ -39,7 +39,7 @@ func TestCollectPagesReachesTheLimitExactly(t *testing.T) {
 	fetch := func(_ context.Context, page int) ([]int, *resultInfo, error) {
 		return []int{page}, &resultInfo{Page: page, TotalPages: 5}, nil
 	}
-	got, err := collectPages(context.Background(), "list", 5, fetch, keepAll)
+	got, _, err := collectPages(context.Background(), "list", 5, fetch, keepAll)
 	if err != nil || !slices.Equal(got, []int{1, 2, 3, 4, 5}) {
 		t.Fatalf("collectPages = %v, %v; want pages 1..5 and no error", got, err)
 	}
@@ -51,7 +51,7 @@ func TestCollectPagesWithoutResultInfoReadsOnePage(t *testing.T) {
 		requests++
 		return []int{1, 2, 3}, nil, nil
 	}
-	got, err := collectPages(context.Background(), "list", MaxPages, fetch, keepAll)
+	got, _, err := collectPages(context.Background(), "list", MaxPages, fetch, keepAll)
 	if err != nil || !slices.Equal(got, []int{1, 2, 3}) || requests != 1 {
 		t.Fatalf("collectPages = %v, %v after %d requests; want [1 2 3] from 1 request", got, err, requests)
 	}

@@ -335,7 +335,7 @@ func TestAssociationsAllEmptyAndMissing(t *testing.T) {
 	if n := em.RequestCount(emulator.RouteAssociations); n != 1 {
 		t.Errorf("%d associations requests, want 1", n)
 	}
-	if _, err := c.AssociationsAll(ctx, pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10"); !cfapi.IsNotFound(err) {
+	if _, err := c.AssociationsAll(ctx, pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10"); !cfapi.IsCertificateNotFound(err) {
 		t.Errorf("unknown certificate: error %v, want not found", err)
 	}
 }

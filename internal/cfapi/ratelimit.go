@@ -39,7 +39,7 @@ func newRequestLimiter(perSecond float64) *requestLimiter {
 		bucket:    rate.NewLimiter(rate.Limit(perSecond), RateLimitBurst),
 		perSecond: perSecond,
 		now:       time.Now,
-		sleep:     sleepContext,
+		sleep:     Sleep,
 	}
 }
 
@@ -77,9 +77,9 @@ func (l *requestLimiter) wait(ctx context.Context) (time.Duration, error) {
 	return delay, nil
 }
 
-// sleepContext waits d, or less when ctx ends first; then it returns ctx's
+// Sleep waits d, or less when ctx ends first; then it returns ctx's
 // error.
-func sleepContext(ctx context.Context, d time.Duration) error {
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

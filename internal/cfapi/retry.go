@@ -60,7 +60,7 @@ func newRetrier(maxRetries int, attemptTimeout time.Duration, limiter *requestLi
 		attemptTimeout: attemptTimeout,
 		limiter:        limiter,
 		now:            time.Now,
-		sleep:          sleepContext,
+		sleep:          Sleep,
 		backoff:        jitteredBackoff,
 	}
 }
@@ -79,8 +79,9 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 			return nil, &attemptsError{call: call, err: err}
 		}
 		call.made++
+		sent := r.now()
 		res, err := r.attempt(ctx, req, next, call)
-		recordAttempt(ctx, req, res, err)
+		recordAttempt(ctx, req, sent, res, err)
 		reason := transientReason(ctx, res, err)
 		if reason == "" {
 			return res, err
@@ -197,12 +198,17 @@ func transientReason(ctx context.Context, res *http.Response, err error) string 
 		}
 		return ""
 	}
-	switch code := res.StatusCode; {
-	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout,
-		code >= 500 && code != http.StatusNotImplemented && code != http.StatusHTTPVersionNotSupported:
+	if code := res.StatusCode; transientStatus(code) {
 		return fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	}
 	return ""
+}
+
+// transientStatus is the one list of answers worth another attempt: 408,
+// 429 and 5XX except 501 and 505, which no retry changes.
+func transientStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout ||
+		code >= 500 && code != http.StatusNotImplemented && code != http.StatusHTTPVersionNotSupported
 }
 
 // transientTransport reports whether a failure to get an answer may go away
@@ -316,6 +322,8 @@ func attemptsNote(err error) string {
 type Attempt struct {
 	Method string
 	Path   string
+	// Sent is when the attempt was handed to the transport.
+	Sent time.Time
 	// Status is the HTTP status of the answer; 0 when none arrived.
 	Status int
 	// Err is why no answer arrived.
@@ -371,12 +379,12 @@ func Attempts(ctx context.Context) []Attempt {
 	return append([]Attempt(nil), log.attempts...)
 }
 
-func recordAttempt(ctx context.Context, req *http.Request, res *http.Response, err error) {
+func recordAttempt(ctx context.Context, req *http.Request, sent time.Time, res *http.Response, err error) {
 	log, _ := ctx.Value(attemptLogKey{}).(*attemptLog)
 	if log == nil {
 		return
 	}
-	a := Attempt{Method: req.Method, Path: req.URL.Path, Err: err}
+	a := Attempt{Method: req.Method, Path: req.URL.Path, Sent: sent, Err: err}
 	if res != nil {
 		a.Status = res.StatusCode
 	}

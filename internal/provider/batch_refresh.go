@@ -39,8 +39,8 @@ func newBatchRefresher(client *cfapi.Client) *batchRefresher {
 	return &batchRefresher{client: client, now: time.Now, listings: map[string]*listing{}}
 }
 
-// get returns the certificate as a refresh should see it, or an error for
-// which cfapi.IsNotFound is true when it no longer exists.
+// get returns the certificate as a refresh should see it, or the error of
+// the GET that confirms one missing from the listing, for Client.Gone.
 func (b *batchRefresher) get(ctx context.Context, accountID, id string) (*cfapi.Certificate, error) {
 	l, err := b.listing(ctx, accountID)
 	if err != nil {

@@ -104,7 +104,7 @@ func TestBatchRefresherConfirmsMissingWithGet(t *testing.T) {
 	if c, err := b.get(context.Background(), batchAccount, later.ID); err != nil || c.Name != "later" {
 		t.Fatalf("certificate created after the listing: %v, %v", c, err)
 	}
-	if _, err := b.get(context.Background(), batchAccount, "00000000-0000-4000-8000-000000000000"); !cfapi.IsNotFound(err) {
+	if _, err := b.get(context.Background(), batchAccount, "00000000-0000-4000-8000-000000000000"); !cfapi.IsCertificateNotFound(err) {
 		t.Fatalf("missing certificate: err = %v, want not found", err)
 	}
 	if got := em.RequestCount(emulator.RouteList); got != 1 {

@@ -16,25 +16,6 @@ import (
 // plan time. Each builds its diagnostic here, so a message reads the same
 // wherever it is raised.
 
-func invalidCertificatesDiag(p path.Path, err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(p, "Invalid Certificate PEM",
-		"The certificates value must be PEM text holding one or more CERTIFICATE blocks "+
-			"(\"-----BEGIN CERTIFICATE-----\"), such as tls_self_signed_cert.example.cert_pem or file(\"ca.pem\"): "+
-			err.Error()+".")
-}
-
-func invalidPrivateKeyDiag(p path.Path, err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(p, "Invalid Private Key",
-		"The "+p.String()+" value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
-			"or SEC 1 \"EC PRIVATE KEY\"), such as tls_private_key.example.private_key_pem: "+err.Error()+".")
-}
-
-func keyMismatchDiag(p path.Path, err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(p, "Private Key Does Not Match Certificate",
-		"The "+p.String()+" must belong to the first certificate in certificates (the leaf, when a chain is "+
-			"given): "+err.Error()+". Check that the key and the certificate come from the same pair.")
-}
-
 // checkPrivateKey reports a key that does not parse or does not belong to
 // the first certificate. A key error is reported only when the certificates
 // are usable, so one mistake gives one diagnostic.
@@ -56,10 +37,12 @@ func checkPrivateKey(p path.Path, keyText, certificatesText string) diag.Diagnos
 }
 
 // checkValidity looks at the validity period of every certificate in a
-// bundle. An expired certificate is an error when it is about to be
-// uploaded (uploading it helps nobody), and a warning when it is already in
-// Cloudflare, so that a plan of an untouched configuration still works. A
-// certificate that expires within warnDays is a warning either way.
+// bundle. An expired first certificate (the one Cloudflare reports) is an
+// error when it is about to be uploaded, since uploading it helps nobody,
+// and a warning when it is already in Cloudflare, so that a plan of an
+// untouched configuration still works. A later certificate that expired is
+// a warning: a CA bundle kept through a rotation may still hold the old
+// root. A certificate that expires within warnDays is a warning either way.
 func checkValidity(parsed []*x509.Certificate, upload bool, warnDays int, now time.Time) diag.Diagnostics {
 	var diags diag.Diagnostics
 	p := path.Root("certificates")
@@ -68,10 +51,15 @@ func checkValidity(parsed []*x509.Certificate, upload bool, warnDays int, now ti
 		expires := c.NotAfter.UTC().Format(time.RFC3339)
 		days := certs.Info{NotAfter: c.NotAfter}.DaysLeft(now)
 		switch {
-		case !now.Before(c.NotAfter) && upload:
+		case !now.Before(c.NotAfter) && upload && i == 0:
 			diags.AddAttributeError(p, "Certificate Expired",
 				fmt.Sprintf("%s expired on %s (%s). Clients and servers reject expired certificates, so it "+
 					"is not uploaded. Pass a renewed certificate.", which, expires, daysAgo(-days)))
+		case !now.Before(c.NotAfter) && upload:
+			diags.AddAttributeWarning(p, "Certificate in Bundle Expired",
+				fmt.Sprintf("%s expired on %s (%s). The bundle is uploaded with it, as a bundle kept through a "+
+					"rotation may still hold an old root, but nothing can be verified against an expired "+
+					"certificate. Remove it from the bundle once the rotation is done.", which, expires, daysAgo(-days)))
 		case !now.Before(c.NotAfter):
 			diags.AddAttributeWarning(p, "Certificate Expired",
 				fmt.Sprintf("%s in Cloudflare expired on %s (%s). Rotate it: put the renewed certificate in "+

@@ -84,14 +84,16 @@ func (d *certificateDataSource) Read(ctx context.Context, req datasource.ReadReq
 
 	var found *cfapi.Certificate
 	if !cfg.ID.IsNull() {
-		c, err := client.Get(ctx, accountID, cfg.ID.ValueString())
-		if cfapi.IsNotFound(err) {
+		id := cfg.ID.ValueString()
+		c, err := client.Get(ctx, accountID, id)
+		gone, err := client.Gone(ctx, accountID, id, err)
+		if gone {
 			resp.Diagnostics.AddAttributeError(path.Root("id"), "mTLS Certificate Not Found",
-				fmt.Sprintf("Account %s has no mTLS certificate with id %q.", accountID, cfg.ID.ValueString()))
+				fmt.Sprintf("Account %s has no mTLS certificate with id %q.", accountID, id))
 			return
 		}
 		if err != nil {
-			resp.Diagnostics.AddError(summary, apiErrorDetail(fmt.Sprintf("Could not read certificate %s in account %s.", cfg.ID.ValueString(), accountID), err))
+			resp.Diagnostics.AddError(summary, lookupErrorDetail("Could not read", accountID, id, err))
 			return
 		}
 		found = c

@@ -11,8 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
 
 var _ datasource.DataSourceWithConfigure = (*associationsDataSource)(nil)
@@ -66,13 +64,12 @@ func (d *associationsDataSource) Read(ctx context.Context, req datasource.ReadRe
 
 	id := cfg.MTLSCertificateID.ValueString()
 	associations, err := client.AssociationsAll(ctx, accountID, id)
-	if cfapi.IsNotFound(err) {
+	if gone, goneErr := client.Gone(ctx, accountID, id, err); gone {
 		resp.Diagnostics.AddAttributeError(path.Root("mtls_certificate_id"), "mTLS Certificate Not Found",
 			fmt.Sprintf("Account %s has no mTLS certificate with id %q.", accountID, id))
 		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError(summary, apiErrorDetail(fmt.Sprintf("Could not list the associations of certificate %s in account %s.", id, accountID), err))
+	} else if goneErr != nil {
+		resp.Diagnostics.AddError(summary, lookupErrorDetail("Could not list the associations of", accountID, id, goneErr))
 		return
 	}
 	cfg.AccountID = types.StringValue(accountID)

@@ -26,13 +26,8 @@ type certificateData struct {
 	Name         types.String `tfsdk:"name"`
 	CA           types.Bool   `tfsdk:"ca"`
 	Certificates types.String `tfsdk:"certificates"`
-	Issuer       types.String `tfsdk:"issuer"`
-	SerialNumber types.String `tfsdk:"serial_number"`
-	Signature    types.String `tfsdk:"signature"`
-	ExpiresOn    types.String `tfsdk:"expires_on"`
-	UploadedOn   types.String `tfsdk:"uploaded_on"`
-	Type         types.String `tfsdk:"type"`
 
+	reportedValues
 	certificateDetails
 }
 
@@ -45,17 +40,12 @@ type associationData struct {
 // from the PEM Cloudflare returns; they are null if it does not parse.
 func certificateDataFrom(accountID string, c *cfapi.Certificate) certificateData {
 	d := certificateData{
-		AccountID:    types.StringValue(accountID),
-		ID:           types.StringValue(c.ID),
-		Name:         types.StringNull(),
-		CA:           types.BoolValue(c.CA),
-		Certificates: types.StringValue(c.Certificates),
-		Issuer:       types.StringValue(c.Issuer),
-		SerialNumber: types.StringValue(c.SerialNumber),
-		Signature:    types.StringValue(c.Signature),
-		ExpiresOn:    formatTime(c.ExpiresOn, time.RFC3339),
-		UploadedOn:   formatTime(c.UploadedOn, time.RFC3339Nano),
-		Type:         types.StringValue(c.Type),
+		AccountID:      types.StringValue(accountID),
+		ID:             types.StringValue(c.ID),
+		Name:           types.StringNull(),
+		CA:             types.BoolValue(c.CA),
+		Certificates:   types.StringValue(c.Certificates),
+		reportedValues: reportedFrom(c),
 		certificateDetails: certificateDetails{
 			FingerprintSHA256: types.StringNull(),
 			Subject:           types.StringNull(),

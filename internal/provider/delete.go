@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -13,45 +11,6 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
-
-var certificateIDPattern = regexp.MustCompile(`^[0-9a-fA-F-]{1,36}$`)
-
-// deleteWithAssociationCheck deletes a certificate and, when Cloudflare
-// refuses, asks which services still use it. The "in use" error code is not
-// documented, so any 4XX other than 404 is treated as "maybe in use" and the
-// associations endpoint, not the error text, decides what to report.
-func deleteWithAssociationCheck(ctx context.Context, client *cfapi.Client, accountID, id string) diag.Diagnostics {
-	var diags diag.Diagnostics
-	err := client.Delete(ctx, accountID, id)
-	if err == nil {
-		tflog.Info(ctx, "Deleted mTLS certificate", map[string]any{"account_id": accountID, "id": id})
-		return nil
-	}
-	if cfapi.IsNotFound(err) {
-		tflog.Info(ctx, "mTLS certificate was already gone", map[string]any{"account_id": accountID, "id": id})
-		return nil
-	}
-	const summary = "Unable to Delete mTLS Certificate"
-	if !cfapi.IsClientError(err) {
-		diags.AddError(summary, apiErrorDetail(
-			fmt.Sprintf("Cloudflare could not delete certificate %s in account %s; it is still in state, so the next destroy will try again.", id, accountID), err))
-		return diags
-	}
-
-	associations, assocErr := client.AssociationsAll(ctx, accountID, id)
-	switch {
-	case assocErr != nil:
-		diags.AddError(summary, apiErrorDetail(
-			fmt.Sprintf("Cloudflare refused to delete certificate %s in account %s, and its associations could not be "+
-				"listed to tell whether a service still uses it (%s). The certificate is still in state.", id, accountID, assocErr), err))
-	case len(associations) > 0:
-		diags.Append(drainThenDelete(ctx, client, accountID, id, associations, err)...)
-	default:
-		diags.AddError(summary, apiErrorDetail(
-			fmt.Sprintf("Cloudflare refused to delete certificate %s in account %s, and no service is using it. The certificate is still in state.", id, accountID), err))
-	}
-	return diags
-}
 
 // Draining: services let go of a certificate over time (an association
 // may be pending deletion). While the associations keep changing toward
@@ -63,53 +22,131 @@ const (
 	drainMaxGap   = 8 * time.Second
 )
 
-// drainThenDelete polls the associations of a certificate Cloudflare would
-// not delete, and deletes it as soon as none is left.
-func drainThenDelete(ctx context.Context, client *cfapi.Client, accountID, id string, associations []cfapi.Association, refusal error) diag.Diagnostics {
+// deleteCertificate deletes a certificate, and reports it deleted only when
+// Cloudflare did so or proves it gone. A refusal is classified before any
+// service is blamed: credentials and permissions are said to be that, and
+// answers the retry layer gave up on are errors as they stand. Only another
+// 4XX asks the associations endpoint, since Cloudflare does not document
+// its "in use" answer. While services still use the certificate, it waits
+// for them to let go (see drainStall); once none does but Cloudflare still
+// refuses, which its check lagging the associations endpoint can cause, it
+// tries again with backoff until the delete timeout.
+func deleteCertificate(ctx context.Context, client *cfapi.Client, accountID, id string) diag.Diagnostics {
 	var diags diag.Diagnostics
-	const summary = "Unable to Delete mTLS Certificate"
 	start := time.Now()
 	lastProgress := start
 	gap := drainFirstGap
+	var refusal error
+	var held []cfapi.Association // the associations last seen; nil before the first refusal
+	deleteNow := true            // only a refusal, or no service left, is worth a DELETE
+	drained := false             // no service holds it, and Cloudflare still refused
 	for {
-		tflog.Info(ctx, "mTLS certificate is in use; waiting for its associations to go away", map[string]any{
-			"account_id": accountID, "id": id, "associations": len(associations), "waited": time.Since(start).String(),
-		})
-		stopped := func() diag.Diagnostics {
-			why := fmt.Sprintf("The delete timeout ran out after waiting %s for these services to let go of it.", roundSecond(time.Since(start)))
-			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				why = fmt.Sprintf("The operation was interrupted after waiting %s for these services to let go of it.", roundSecond(time.Since(start)))
+		if deleteNow {
+			refusal = client.Delete(ctx, accountID, id)
+			if refusal == nil {
+				tflog.Info(ctx, "Deleted mTLS certificate", map[string]any{"account_id": accountID, "id": id})
+				return nil
 			}
-			diags.AddError(summary, inUseDetail(accountID, id, associations, refusal, why))
-			return diags
+			if ctx.Err() != nil && held != nil {
+				diags.Append(drainStopped(ctx, accountID, id, held, refusal, time.Since(start), drained))
+				return diags
+			}
+			if done, stop := deleteEnded(ctx, client, accountID, id, refusal); done {
+				return stop
+			}
 		}
-		if !sleepCtx(ctx, gap) {
-			return stopped()
-		}
+
 		current, err := client.AssociationsAll(ctx, accountID, id)
-		if err != nil && ctx.Err() != nil {
-			return stopped()
-		}
 		if err != nil {
-			diags.AddError(summary, apiErrorDetail(fmt.Sprintf("Could not list the associations of certificate %s in "+
-				"account %s while waiting for them to go away. The certificate is still in state.", id, accountID), err))
+			gone, goneErr := client.Gone(ctx, accountID, id, err)
+			switch {
+			case gone:
+				tflog.Info(ctx, "mTLS certificate was gone while its associations were read", map[string]any{"account_id": accountID, "id": id})
+				return nil
+			case ctx.Err() != nil && held != nil:
+				diags.Append(drainStopped(ctx, accountID, id, held, refusal, time.Since(start), drained))
+			default:
+				diags.AddError(deleteSummary, apiErrorDetail(fmt.Sprintf("Cloudflare refused to delete certificate %s in "+
+					"account %s, and its associations could not be listed to tell whether a service still uses it (%s). "+
+					"The certificate is still in state.", id, accountID, goneErr), refusal))
+			}
 			return diags
 		}
-		if len(current) == 0 {
-			return deleteWithAssociationCheck(ctx, client, accountID, id)
-		}
-		if drainProgress(associations, current) {
-			lastProgress, gap = time.Now(), drainFirstGap
-		} else {
+		switch {
+		case len(current) == 0 && held == nil:
+			diags.AddError(deleteSummary, apiErrorDetail(fmt.Sprintf("Cloudflare refused to delete certificate %s in "+
+				"account %s, and no service is using it. The certificate is still in state.", id, accountID), refusal))
+			return diags
+		case len(current) == 0 && !deleteNow:
+			// The services just let go: delete at once.
+			held, deleteNow = current, true
+			continue
+		case len(current) == 0 && !drained:
+			tflog.Info(ctx, "No service uses the mTLS certificate any more, but Cloudflare still refuses to delete it; trying again",
+				map[string]any{"account_id": accountID, "id": id})
+			drained, gap = true, drainFirstGap
+		case len(current) == 0:
 			gap = min(2*gap, drainMaxGap)
+		case len(held) == 0 || drainProgress(held, current):
+			lastProgress, gap, drained = time.Now(), drainFirstGap, false
+		default:
+			gap, drained = min(2*gap, drainMaxGap), false
 		}
-		associations = current
-		if time.Since(lastProgress) >= drainStall {
-			diags.AddError(summary, inUseDetail(accountID, id, associations, refusal,
+		held, deleteNow = current, len(current) == 0
+		if len(held) > 0 && time.Since(lastProgress) >= drainStall {
+			diags.AddError(deleteSummary, inUseDetail(accountID, id, held, refusal,
 				fmt.Sprintf("The associations have not changed for %s, so they are not going away on their own.", roundSecond(drainStall))))
 			return diags
 		}
+		tflog.Info(ctx, "Waiting before trying to delete the mTLS certificate again", map[string]any{
+			"account_id": accountID, "id": id, "associations": len(held), "waited": time.Since(start).String(),
+		})
+		if cfapi.Sleep(ctx, gap) != nil {
+			diags.Append(drainStopped(ctx, accountID, id, held, refusal, time.Since(start), drained))
+			return diags
+		}
 	}
+}
+
+// deleteEnded decides what a refused DELETE means before anyone is told
+// "in use": done is false only for a 4XX that the associations must
+// explain. When done, stop is nil for a certificate proved gone.
+func deleteEnded(ctx context.Context, client *cfapi.Client, accountID, id string, refusal error) (done bool, stop diag.Diagnostics) {
+	gone, err := client.Gone(ctx, accountID, id, refusal)
+	var unconfirmed *cfapi.UnconfirmedNotFoundError
+	switch {
+	case gone:
+		tflog.Info(ctx, "mTLS certificate was already gone", map[string]any{"account_id": accountID, "id": id})
+		return true, nil
+	case errors.As(err, &unconfirmed):
+		stop.AddError(deleteSummary, fmt.Sprintf("Certificate %s in account %s may not have been deleted: %s. "+
+			"Nothing was removed from state; check base_url and run destroy again.", id, accountID, err))
+	case cfapi.IsAuthError(refusal):
+		stop.AddError(deleteSummary, permissionDetail(fmt.Sprintf("Cloudflare refused to delete certificate %s in account %s "+
+			"because of the credentials.", id, accountID), "Edit", refusal))
+	case !cfapi.IsClientError(refusal) || cfapi.IsTransient(refusal):
+		stop.AddError(deleteSummary, apiErrorDetail(fmt.Sprintf("Cloudflare could not delete certificate %s in account %s; "+
+			"it is still in state, so the next destroy will try again.", id, accountID), refusal))
+	default:
+		return false, nil
+	}
+	return true, stop
+}
+
+// drainStopped is the error when the delete timeout, or an interrupt, ends
+// the wait.
+func drainStopped(ctx context.Context, accountID, id string, held []cfapi.Association, refusal error, waited time.Duration, drained bool) diag.Diagnostic {
+	ended := "The delete timeout ran out"
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		ended = "The operation was interrupted"
+	}
+	if drained {
+		return diag.NewErrorDiagnostic(deleteSummary, apiErrorDetail(fmt.Sprintf("No Cloudflare service uses certificate %s "+
+			"in account %s any more, but Cloudflare kept refusing to delete it. %s after %s of trying again. Nothing was "+
+			"deleted: the certificate is still in Cloudflare and in state; run destroy again.", id, accountID, ended, roundSecond(waited)), refusal))
+	}
+	return diag.NewErrorDiagnostic(deleteSummary, inUseDetail(accountID, id, held, refusal,
+		fmt.Sprintf("%s after waiting %s for these services to let go of it.", ended, roundSecond(waited))))
 }
 
 // drainProgress reports whether the associations moved toward removal:
@@ -132,44 +169,4 @@ func drainProgress(before, after []cfapi.Association) bool {
 	return false
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 func roundSecond(d time.Duration) time.Duration { return d.Round(time.Second) }
-
-func inUseDetail(accountID, id string, associations []cfapi.Association, err error, why string) string {
-	var b strings.Builder
-	noun := "service"
-	if len(associations) != 1 {
-		noun = "services"
-	}
-	fmt.Fprintf(&b, "Certificate %s in account %s is still used by %d Cloudflare %s:\n", id, accountID, len(associations), noun)
-	for _, a := range associations {
-		status := a.Status
-		if status == "" {
-			status = "unknown"
-		}
-		fmt.Fprintf(&b, "  - service %q (status %q)\n", a.Service, status)
-	}
-	b.WriteString("\n" + why + " Remove the certificate from these services, or point them at another certificate, " +
-		"then run destroy again. Nothing was deleted: the certificate is still in Cloudflare and in state.")
-	return apiErrorDetail(b.String(), err)
-}
-
-// apiErrorDetail is the one place that turns an API failure into diagnostic
-// text: what happened and what to do first, then the API's own words.
-func apiErrorDetail(lead string, err error) string {
-	if cfapi.IsAuthError(err) {
-		lead += "\n\nCheck that the credentials are valid and that the API token has the \"SSL and Certificates\" " +
-			"permission (edit for uploads and deletes) on this account."
-	}
-	return lead + "\n\nCloudflare API: " + err.Error()
-}

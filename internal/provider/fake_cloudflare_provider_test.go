@@ -174,7 +174,7 @@ func (r *fakeOfficialCertificate) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	got, err := r.provider.client.Get(ctx, accountID.ValueString(), id.ValueString())
-	if cfapi.IsNotFound(err) {
+	if cfapi.IsCertificateNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -228,7 +228,7 @@ func (r *fakeOfficialCertificate) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.provider.client.Delete(ctx, accountID.ValueString(), id.ValueString()); err != nil && !cfapi.IsNotFound(err) {
+	if err := r.provider.client.Delete(ctx, accountID.ValueString(), id.ValueString()); err != nil && !cfapi.IsCertificateNotFound(err) {
 		resp.Diagnostics.AddError("Fake Cloudflare Delete Failed", err.Error())
 	}
 }

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -199,5 +201,53 @@ func TestAccMalformedResponse_upload(t *testing.T) {
 				return nil
 			},
 		}},
+	})
+}
+
+// TestAccSparseAnswer_absentIsNull: an answer without the fields Cloudflare
+// may leave out (issuer, serial_number, signature, expires_on, uploaded_on,
+// type) leaves them null in state and in the data source, never "", and the
+// plan stays empty.
+func TestAccSparseAnswer_absentIsNull(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "sparse root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	withData := config + "\ndata \"mtls_certificate\" \"ca\" {\n  id = mtls_certificate.ca.id\n}\n"
+	sparse := []string{"issuer", "serial_number", "signature", "expires_on", "uploaded_on", "type"}
+	nullChecks := func(address string) []statecheck.StateCheck {
+		var checks []statecheck.StateCheck
+		for _, attr := range sparse {
+			checks = append(checks, statecheck.ExpectKnownValue(address, tfjsonpath.New(attr), knownvalue.Null()))
+		}
+		return append(checks, statecheck.ExpectKnownValue(address, tfjsonpath.New("name"), knownvalue.StringExact(name)))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					stored := env.Emulator.Certificates(env.AccountID)[0]
+					body, err := json.Marshal(map[string]any{
+						"success": true, "errors": []any{}, "messages": []any{},
+						"result": map[string]any{"id": stored.ID, "name": name, "ca": true, "certificates": stored.Certificates},
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteGet, Body: body, Times: 1000})
+				},
+				Config: withData,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: append(nullChecks("mtls_certificate.ca"), nullChecks("data.mtls_certificate.ca")...),
+			},
+			{PreConfig: env.Emulator.ClearFaults, Config: config},
+		},
 	})
 }

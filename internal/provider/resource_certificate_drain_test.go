@@ -97,3 +97,22 @@ func TestAccCertificate_destroyGivesUpOnStuckAssociations(t *testing.T) {
 		},
 	})
 }
+
+// TestAccCertificate_destroyRetriesWhileCloudflareLags: the associations
+// are gone but Cloudflare refuses the next deletes anyway (its check lags
+// the associations endpoint); the destroy tries again with backoff and
+// succeeds.
+func TestAccCertificate_destroyRetriesWhileCloudflareLags(t *testing.T) {
+	t.Parallel()
+	env := drainEnv(t)
+	drainCase(t, env, func(string) {
+		time.AfterFunc(2*time.Second, func() {
+			env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteDelete, Status: emulator.DefaultInUseStatus,
+				Code: emulator.DefaultInUseCode, Message: emulator.MessageInUse, Times: 2})
+			env.Emulator.ClearAssociations()
+		})
+	}, resource.TestStep{})
+	if n := env.Emulator.RequestCount(emulator.RouteDelete); n != 4 {
+		t.Errorf("emulator saw %d deletes, want 4: refused in use, refused twice with no service left, then done", n)
+	}
+}

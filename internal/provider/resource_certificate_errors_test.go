@@ -123,14 +123,85 @@ func TestAccCertificate_destroyRefusedNotInUse(t *testing.T) {
 			{Config: config},
 			{
 				PreConfig: func() {
-					env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteDelete, Status: 403, Code: 9109, Message: "Unauthorized to access requested resource"})
+					env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteDelete, Status: 400, Code: 1420, Message: "Certificate cannot be deleted"})
 				},
 				Config:      config,
 				Destroy:     true,
-				ExpectError: acctest.ExpectErrorFragments("no service is using it", "code 9109: Unauthorized to access requested resource"),
+				ExpectError: acctest.ExpectErrorFragments("no service is using it", "code 1420: Certificate cannot be deleted"),
 			},
 		},
 	})
+}
+
+// TestAccCertificate_destroyRefusalsNeverBlameServices: a refused delete
+// is classified before the associations are asked. Each case gives the
+// certificate a service, so a provider that asked would report it "in use"
+// and wait; none may.
+func TestAccCertificate_destroyRefusalsNeverBlameServices(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault emulator.Fault
+		want  []string
+	}{
+		{"403 permission", emulator.Fault{Status: 403, Code: 9109, Message: "Unauthorized to access requested resource"},
+			[]string{"because of the credentials", `"SSL and Certificates" Edit permission (ssl:edit)`, "Nothing was deleted", "code 9109"}},
+		{"401 token", emulator.Fault{Status: 401, Code: 10000, Message: "Authentication error"},
+			[]string{"because of the credentials", "code 10000: Authentication error"}},
+		{"429 after retries", emulator.Fault{Status: 429, RetryAfter: "0", Code: 971, Message: "Please wait"},
+			[]string{"Cloudflare could not delete certificate", "HTTP 429"}},
+		{"408 after retries", emulator.Fault{Status: 408}, []string{"Cloudflare could not delete certificate", "HTTP 408"}},
+		{"503 after retries", emulator.Fault{Status: 503}, []string{"Cloudflare could not delete certificate", "HTTP 503"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := acctest.New(t)
+			env.RequireEmulator(t)
+			ca := acctest.NewCA(t, "refusal root")
+			name := acctest.UniqueName(t)
+			config := caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  max_retries = 1", env.Token, env.AccountID)), name, ca.PEM)
+			var started time.Time
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				CheckDestroy:             checkAllDeleted(t, env, name),
+				Steps: []resource.TestStep{
+					{Config: config},
+					{
+						PreConfig: func() {
+							stored := env.Emulator.Certificates(env.AccountID)
+							env.Emulator.SetAssociations(env.AccountID, stored[0].ID, []emulator.Association{{Service: "gateway", Status: "active"}})
+							f := tc.fault
+							f.Route, f.Times = emulator.RouteDelete, 2
+							env.Emulator.InjectFault(f)
+							env.Emulator.ResetCounts()
+							started = time.Now()
+						},
+						Config:      config,
+						Destroy:     true,
+						ExpectError: acctest.ExpectErrorFragments(append([]string{"Unable to Delete mTLS Certificate"}, tc.want...)...),
+					},
+					{
+						PreConfig: func() {
+							if n := env.Emulator.RequestCount(emulator.RouteAssociations); n != 0 {
+								t.Errorf("%d associations requests: this refusal is no sign of use", n)
+							}
+							if waited := time.Since(started); waited > 20*time.Second {
+								t.Errorf("the refused destroy took %s; it must not wait for services", waited.Round(time.Second))
+							}
+							if n := env.Emulator.CertificateCount(env.AccountID); n != 1 {
+								t.Errorf("emulator holds %d certificates after the refused destroy, want 1", n)
+							}
+							env.Emulator.ClearAssociations()
+							env.Emulator.ClearFaults()
+						},
+						Config:             config,
+						PlanOnly:           true,
+						ExpectNonEmptyPlan: false,
+					},
+				},
+			})
+		})
+	}
 }
 
 func TestAccCertificate_apiKeyAuth(t *testing.T) {
@@ -230,7 +301,7 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 		"empty":               {" \n ", []string{`Invalid Certificate PEM`, `the text is empty`}},
 		"does not parse":      {"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", []string{`Invalid Certificate PEM`, `certificate 1 of 1 does not parse`}},
 		"expired":             {expired.PEM, []string{`Certificate Expired`, `Certificate 1 of 1 (subject "CN=expired root`, `expired on ` + expired.X509().NotAfter.UTC().Format(time.RFC3339), `(2 days ago)`, `Pass a renewed certificate`}},
-		"expired in bundle":   {ca.PEM + expired.PEM, []string{`Certificate Expired`, `Certificate 2 of 2 (subject "CN=expired root`}},
+		"expired first":       {expired.PEM + ca.PEM, []string{`Certificate Expired`, `Certificate 1 of 2 (subject "CN=expired root`}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

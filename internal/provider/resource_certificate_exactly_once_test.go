@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,5 +142,74 @@ func TestAccCertificate_uploadAnswerLostTwinOlder(t *testing.T) {
 	}
 	if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
 		t.Errorf("the emulator saw %d uploads, want 2", n)
+	}
+}
+
+// TestAccCertificate_lostAnswerWithTwoCandidates: the first upload is
+// stored but its answer cannot be read, and by then another process has
+// stored the same certificates under the same name (an emulator that allows
+// duplicates stands for the unknown: whether Cloudflare can ever hold two).
+// Either could be this upload's, so the apply records neither and lists
+// both, with their import commands.
+func TestAccCertificate_lostAnswerWithTwoCandidates(t *testing.T) {
+	t.Parallel()
+	env := acctest.NewWithOptions(t, emulator.Options{AllowDuplicates: true})
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "two candidates root")
+	name := acctest.UniqueName(t)
+	other, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenBody: true,
+					Body: []byte("<html>upstream reset</html>"), Status: 200, ContentType: "text/html"})
+			},
+			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
+			ExpectError: acctest.ExpectErrorFragments("Several mTLS Certificates Match a Lost Upload",
+				"holds 2 certificates with these certificates, name and ca",
+				"records none", "terraform import <resource address> "+env.AccountID+"/"),
+		}},
+	})
+	stored := env.Emulator.Certificates(env.AccountID)
+	if len(stored) != 2 {
+		t.Fatalf("the emulator holds %d certificates, want 2: the other process's and this upload's", len(stored))
+	}
+	if stored[0].ID != other.ID {
+		t.Fatalf("the first stored certificate is %s, want the other process's %s", stored[0].ID, other.ID)
+	}
+	env.DeleteNamed(t, name)
+}
+
+// TestAccCertificate_recoveredUploadWarns: an upload recorded from the
+// listing after its answer was lost says so in a warning.
+func TestAccCertificate_recoveredUploadWarns(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "recovered root")
+	name := acctest.UniqueName(t)
+	ws := acctest.NewWorkspace(t)
+	ws.SetConfig(strings.Replace(caConfig(env.ProviderConfig(), name, ca.PEM), "mtls_certificate\" \"ca\"", "mtls_certificate\" \"this\"", 1))
+	ws.Init()
+	t.Cleanup(func() { ws.Run("destroy", "-auto-approve", "-input=false", "-no-color") })
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
+
+	apply := ws.MustRun("apply", "-json", "-auto-approve", "-input=false")
+	stored := env.Emulator.Certificates(env.AccountID)
+	if len(stored) != 1 {
+		t.Fatalf("the emulator holds %d certificates, want 1", len(stored))
+	}
+	warnings := apply.Warnings()
+	if len(warnings) != 1 || warnings[0].Summary != "mTLS Certificate Recorded After a Lost Answer" ||
+		!strings.Contains(warnings[0].Detail, stored[0].ID) || warnings[0].Address != "mtls_certificate.this" {
+		t.Fatalf("apply warnings %+v, want one about recording %s after the lost answer", warnings, stored[0].ID)
+	}
+	values, _ := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.this")
+	if values["id"] != stored[0].ID {
+		t.Fatalf("state id %v, emulator id %s", values["id"], stored[0].ID)
 	}
 }

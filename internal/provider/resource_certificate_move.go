@@ -188,12 +188,14 @@ func (s *officialState) model() certificateModel {
 		CA:           types.BoolValue(*s.CA),
 		Certificates: newPEMCertificates(*s.Certificates),
 		PrivateKey:   pemValue{StringValue: types.StringNull(), kind: pemPrivateKey},
-		Issuer:       stringOrEmpty(s.Issuer),
-		SerialNumber: stringOrEmpty(s.SerialNumber),
-		Signature:    stringOrEmpty(s.Signature),
-		ExpiresOn:    normalizeTime(s.ExpiresOn, time.RFC3339),
-		UploadedOn:   normalizeTime(s.UploadedOn, time.RFC3339Nano),
-		Type:         types.StringNull(),
+		reportedValues: reportedValues{
+			Issuer:       nonEmptyString(s.Issuer),
+			SerialNumber: nonEmptyString(s.SerialNumber),
+			Signature:    nonEmptyString(s.Signature),
+			ExpiresOn:    normalizeTime(s.ExpiresOn, time.RFC3339),
+			UploadedOn:   normalizeTime(s.UploadedOn, time.RFC3339Nano),
+			Type:         types.StringNull(),
+		},
 	}
 	if key := nonEmptyString(s.PrivateKey); !key.IsNull() {
 		m.PrivateKey = pemValue{StringValue: key, kind: pemPrivateKey}
@@ -211,21 +213,12 @@ func nonEmptyString(v *string) types.String {
 	return types.StringValue(*v)
 }
 
-// stringOrEmpty is "" for a missing value, as applyAPI writes an empty
-// answer of the API.
-func stringOrEmpty(v *string) types.String {
-	if v == nil {
-		return types.StringValue("")
-	}
-	return types.StringValue(*v)
-}
-
 // normalizeTime rewrites an RFC 3339 time in the layout applyAPI writes (UTC,
 // via formatTime), so the move changes nothing a read would change back.
 // Text that is not RFC 3339 is kept: the refresh after the move replaces it.
 func normalizeTime(v *string, layout string) types.String {
 	if v == nil || *v == "" {
-		return types.StringValue("")
+		return types.StringNull()
 	}
 	t, err := time.Parse(time.RFC3339Nano, *v)
 	if err != nil {

@@ -161,7 +161,7 @@ func TestAccCertificate_interruptedApply(t *testing.T) {
 	stored := env.Emulator.CertificateCount(env.AccountID)
 	inState := len(stateIDs(t, ws))
 	t.Logf("interrupted apply: exit code %d, %d certificates stored, %d in state, %d recorded despite the interruption",
-		first.ExitCode, stored, inState, strings.Count(first.Stdout+first.Stderr, "Created Despite Interruption"))
+		first.ExitCode, stored, inState, strings.Count(first.Stdout+first.Stderr, "Recorded After a Lost Answer"))
 	if stored != inState {
 		t.Errorf("after the interruption the emulator holds %d certificates but state %d: one was left outside state\n%s\n%s",
 			stored, inState, first.Stdout, first.Stderr)

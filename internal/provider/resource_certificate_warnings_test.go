@@ -87,6 +87,7 @@ func TestAccCertificate_planWarnings(t *testing.T) {
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(10*24*time.Hour + time.Hour),
 	}, nil)
 	soonDate := soon.X509().NotAfter.UTC().Format(time.RFC3339)
+	expiredRoot := acctest.ExpiredCA(t, "expired old root", 5*24*time.Hour+time.Hour)
 
 	cases := map[string]struct {
 		providerExtra string
@@ -104,6 +105,10 @@ func TestAccCertificate_planWarnings(t *testing.T) {
 		}}},
 		"expires after a 5-day threshold": {providerExtra: "  expiry_warning_days = 5\n", ca: true, pem: soon.PEM},
 		"warning turned off":              {providerExtra: "  expiry_warning_days = 0\n", ca: true, pem: soon.PEM},
+		"old root kept in a rotated bundle has expired": {ca: true, pem: root.PEM + expiredRoot.PEM, want: []wantWarning{{
+			"Certificate in Bundle Expired", []string{`Certificate 2 of 2 (subject "CN=expired old root")`,
+				"expired on " + expiredRoot.X509().NotAfter.UTC().Format(time.RFC3339), "(5 days ago)", "Remove it from the bundle once the rotation is done"},
+		}}},
 		"second of the bundle expires soon, threshold 20 days": {providerExtra: "  expiry_warning_days = 20\n", ca: true, pem: root.PEM + soon.PEM, want: []wantWarning{{
 			"Certificate Expires Soon", []string{`Certificate 2 of 2 (subject "CN=expiring soon")`, "expiry_warning_days is 20"},
 		}}},

@@ -108,7 +108,10 @@ func TestContextReleasingServerKeepsFrameworkMemoryFlat(t *testing.T) {
 	plain := growth(providerserver.NewProtocol6(New("test")())())
 	wrapped := growth(NewProtocol6Server("test")())
 	t.Logf("heap growth over %d RPCs: framework alone %d bytes, wrapped %d bytes", calls, plain, wrapped)
-	if plain < calls*100 {
+	// About 100 bytes per RPC are kept (measured: 1.98 to 2.0 MB over
+	// 20,000); half of that still tells a leak from an upstream fix, which
+	// would keep nothing, without failing on the measurement's noise.
+	if plain < calls*50 {
 		t.Fatalf("the framework alone grew by only %d bytes over %d RPCs; the leak this wrapper works around may be fixed upstream", plain, calls)
 	}
 	if wrapped > plain/10 {

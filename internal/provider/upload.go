@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -29,8 +27,6 @@ const (
 	// most needed when the operation's context has just ended.
 	twinLookupTimeout = 15 * time.Second
 )
-
-const createSummary = "Unable to Create mTLS Certificate"
 
 // uploadExactlyOnce uploads a certificate so that one Create stores it at
 // most once and never loses one it stored. The client retries transient
@@ -80,24 +76,32 @@ func uploadExactlyOnce(ctx context.Context, client *cfapi.Client, req cfapi.Uplo
 		diags.AddError(createSummary, apiErrorDetail(lookupFailedDetail(req.AccountID, exists, listErr), err))
 		return nil, diags
 	}
-	twin := ownTwin(holders, req, started)
+	// The window starts when the first attempt was sent, which may be
+	// later than started (the rate limiter can hold it).
+	firstSent := started
+	if len(attempts) > 0 && !attempts[0].Sent.IsZero() {
+		firstSent = attempts[0].Sent
+	}
+	twins := ownTwins(holders, req, firstSent, time.Now())
 	fields := map[string]any{
 		"account_id":          req.AccountID,
 		"attempts":            len(attempts),
 		"may_be_stored":       mayBeStored,
 		"already_exists":      exists,
 		"matching_in_account": len(holders),
+		"candidates":          len(twins),
 	}
-	if mayBeStored && twin != nil {
+	switch {
+	case mayBeStored && len(twins) == 1:
+		twin := &twins[0]
 		fields["id"] = twin.ID
 		tflog.Info(ctx, "An upload whose answer was lost had stored the mTLS certificate; recording that one instead of uploading it again", fields)
-		if ctx.Err() != nil {
-			diags.AddWarning("mTLS Certificate Created Despite Interruption", fmt.Sprintf(
-				"The operation %s while certificate %s was being uploaded to account %s, but Cloudflare had "+
-					"already stored it, so it is recorded in state rather than left outside it.",
-				describeContextEnd(ctx), twin.ID, req.AccountID))
-		}
+		diags.AddWarning("mTLS Certificate Recorded After a Lost Answer", recoveredDetail(ctx, req, twin, err))
 		return twin, diags
+	case mayBeStored && len(twins) > 1:
+		tflog.Warn(ctx, "Several certificates could be the one a lost upload stored; recording none", fields)
+		diags.AddError("Several mTLS Certificates Match a Lost Upload", apiErrorDetail(ambiguousTwinsDetail(req, twins), err))
+		return nil, diags
 	}
 	tflog.Debug(ctx, "No certificate stored by this upload was found", fields)
 	if len(holders) > 0 || exists {
@@ -127,70 +131,20 @@ func certificatesHolding(ctx context.Context, client *cfapi.Client, req cfapi.Up
 	return out, nil
 }
 
-// ownTwin returns the holder that this upload can have stored: same name
-// and ca, uploaded no earlier than started allows.
-func ownTwin(holders []cfapi.Certificate, req cfapi.UploadRequest, started time.Time) *cfapi.Certificate {
-	for i := range holders {
-		c := &holders[i]
-		if c.Name == req.Name && c.CA == req.CA && !c.UploadedOn.IsZero() && !c.UploadedOn.Before(started.Add(-uploadClockSkew)) {
-			return c
-		}
-	}
-	return nil
-}
-
-func alreadyExistsDetail(req cfapi.UploadRequest, holders []cfapi.Certificate) string {
-	var b strings.Builder
-	if len(holders) == 0 {
-		fmt.Fprintf(&b, "Cloudflare says account %s already holds these certificates, but no uploaded (custom) "+
-			"certificate in its list holds them. Check the account in the Cloudflare dashboard.", req.AccountID)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "Account %s already holds these certificates, and this apply did not upload them:\n", req.AccountID)
+// ownTwins returns the holders that this upload can have stored: same name
+// and ca, uploaded between its first attempt (less the clock skew allowance)
+// and now (plus it). Whether Cloudflare ever holds two such is unknown; when
+// it does, no one of them can be told to be this upload's.
+func ownTwins(holders []cfapi.Certificate, req cfapi.UploadRequest, firstSent, now time.Time) []cfapi.Certificate {
+	var out []cfapi.Certificate
 	for _, c := range holders {
-		fmt.Fprintf(&b, "  - certificate %s (name %q, ca = %t, uploaded %s)\n", c.ID, c.Name, c.CA, c.UploadedOn.UTC().Format(time.RFC3339))
+		if c.Name != req.Name || c.CA != req.CA || c.UploadedOn.IsZero() {
+			continue
+		}
+		if c.UploadedOn.Before(firstSent.Add(-uploadClockSkew)) || c.UploadedOn.After(now.Add(uploadClockSkew)) {
+			continue
+		}
+		out = append(out, c)
 	}
-	first := holders[0]
-	importID := req.AccountID + "/" + first.ID
-	b.WriteString("\nIt may belong to another configuration or have been uploaded by hand, so the provider does not " +
-		"take it over. To manage it with this resource, import it with\n\n")
-	fmt.Fprintf(&b, "  terraform import <resource address> %s\n\n", importID)
-	fmt.Fprintf(&b, "(tofu import with OpenTofu), or with an import block:\n\n  import {\n    to = <resource address>\n    id = %q\n  }\n\n", importID)
-	b.WriteString("where <resource address> is this resource's address, such as mtls_certificate.example.")
-	if first.Name != req.Name || first.CA != req.CA {
-		b.WriteString(" Its name or ca differs from this configuration, so the plan after the import replaces it.")
-	}
-	b.WriteString(" Otherwise delete it from the account, or upload other certificates.")
-	return b.String()
-}
-
-func lookupFailedDetail(accountID string, exists bool, listErr error) string {
-	if exists {
-		return fmt.Sprintf("Cloudflare says account %s already holds these certificates, and listing its "+
-			"certificates to find which one failed: %s. If an earlier attempt of this upload stored them, the next "+
-			"apply finds and records that certificate.", accountID, listErr)
-	}
-	return fmt.Sprintf("The upload's answer was lost, so Cloudflare may have stored the certificate, and listing "+
-		"account %s to check failed: %s. If it was stored, the next apply reports it as already existing, with the "+
-		"command that imports it.", accountID, listErr)
-}
-
-// unknownOutcomeReason says why an upload's outcome was unknown, in words
-// for a diagnostic.
-func unknownOutcomeReason(ctx context.Context, err error) string {
-	if ctx.Err() != nil {
-		return "the operation " + describeContextEnd(ctx) + " before Cloudflare answered"
-	}
-	var apiErr *cfapi.APIError
-	if errors.As(err, &apiErr) && apiErr.StatusCode >= 500 {
-		return "Cloudflare answered with a server error, which does not say"
-	}
-	return "the connection failed or timed out before an answer arrived"
-}
-
-func describeContextEnd(ctx context.Context) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return "ran out of time (see the create timeout)"
-	}
-	return "was interrupted"
+	return out
 }

@@ -62,8 +62,9 @@ func TestUploadInterruptedAfterCommitIsRecorded(t *testing.T) {
 	if len(stored) != 1 || stored[0].ID != got.ID || got.Name != "n" || !got.CA {
 		t.Fatalf("recorded %+v; the emulator holds %+v", got, stored)
 	}
-	if len(diags) != 1 || diags[0].Summary() != "mTLS Certificate Created Despite Interruption" ||
-		!strings.Contains(diags[0].Detail(), "was interrupted while certificate "+got.ID) {
+	if len(diags) != 1 || diags[0].Summary() != "mTLS Certificate Recorded After a Lost Answer" ||
+		!strings.Contains(diags[0].Detail(), "the operation was interrupted before Cloudflare answered") ||
+		!strings.Contains(diags[0].Detail(), "certificate "+got.ID) {
 		t.Errorf("diagnostics %v, want one warning about the interruption", diags)
 	}
 	if n := uploads.Load(); n != 1 {
@@ -140,26 +141,31 @@ func TestUploadAnsweredAsInterruptedIsRecorded(t *testing.T) {
 	}
 }
 
-func TestOwnTwin(t *testing.T) {
-	started := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+func TestOwnTwins(t *testing.T) {
+	firstSent := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	now := firstSent.Add(20 * time.Second)
 	req := cfapi.UploadRequest{Name: "n", CA: true}
-	twin := func(name string, ca bool, uploaded time.Time) []cfapi.Certificate {
-		return []cfapi.Certificate{{ID: "x", Name: name, CA: ca, UploadedOn: uploaded}}
+	twin := func(name string, ca bool, uploaded time.Time) cfapi.Certificate {
+		return cfapi.Certificate{ID: "x", Name: name, CA: ca, UploadedOn: uploaded}
 	}
 	for name, tc := range map[string]struct {
 		holders []cfapi.Certificate
-		want    bool
+		want    int
 	}{
-		"uploaded after the start":           {twin("n", true, started.Add(time.Second)), true},
-		"within the clock skew allowance":    {twin("n", true, started.Add(-4*time.Minute)), true},
-		"older than the allowance":           {twin("n", true, started.Add(-6*time.Minute)), false},
-		"another name":                       {twin("m", true, started), false},
-		"another ca":                         {twin("n", false, started), false},
-		"no uploaded_on to judge by":         {twin("n", true, time.Time{}), false},
-		"no certificate with these contents": {nil, false},
+		"uploaded after the first attempt":        {[]cfapi.Certificate{twin("n", true, firstSent.Add(time.Second))}, 1},
+		"within the clock skew allowance before":  {[]cfapi.Certificate{twin("n", true, firstSent.Add(-4*time.Minute))}, 1},
+		"older than the allowance":                {[]cfapi.Certificate{twin("n", true, firstSent.Add(-6*time.Minute))}, 0},
+		"within the clock skew allowance after":   {[]cfapi.Certificate{twin("n", true, now.Add(4*time.Minute))}, 1},
+		"later than now and the allowance":        {[]cfapi.Certificate{twin("n", true, now.Add(6*time.Minute))}, 0},
+		"another name":                            {[]cfapi.Certificate{twin("m", true, firstSent)}, 0},
+		"another ca":                              {[]cfapi.Certificate{twin("n", false, firstSent)}, 0},
+		"no uploaded_on to judge by":              {[]cfapi.Certificate{twin("n", true, time.Time{})}, 0},
+		"no certificate with these contents":      {nil, 0},
+		"two candidates, both returned":           {[]cfapi.Certificate{twin("n", true, firstSent), twin("n", true, now)}, 2},
+		"one candidate beside an old certificate": {[]cfapi.Certificate{twin("n", true, firstSent.Add(-time.Hour)), twin("n", true, now)}, 1},
 	} {
-		if got := ownTwin(tc.holders, req, started); (got != nil) != tc.want {
-			t.Errorf("%s: ownTwin = %v, want found=%t", name, got, tc.want)
+		if got := ownTwins(tc.holders, req, firstSent, now); len(got) != tc.want {
+			t.Errorf("%s: ownTwins = %v, want %d", name, got, tc.want)
 		}
 	}
 }

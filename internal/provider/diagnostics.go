@@ -1,0 +1,204 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/certs"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+)
+
+// Diagnostics are worded here, in one voice: a Title Case summary naming
+// the operation, then what happened, what to do next, and the API's own
+// words last.
+
+const (
+	createSummary = "Unable to Create mTLS Certificate"
+	readSummary   = "Unable to Read mTLS Certificate"
+	deleteSummary = "Unable to Delete mTLS Certificate"
+)
+
+const unconfiguredDetail = "The provider configuration depends on values that were not known when it was " +
+	"configured, so the Cloudflare API client could not be set up. Apply the resources it depends on first " +
+	"(for example with -target), then run again."
+
+// apiErrorDetail is the one place that turns an API failure into diagnostic
+// text: what happened and what to do first, then the API's own words.
+func apiErrorDetail(lead string, err error) string {
+	if cfapi.IsAuthError(err) {
+		lead += "\n\nCheck that the credentials are valid and that the API token has the \"SSL and Certificates\" " +
+			"permission (edit for uploads and deletes) on this account."
+	}
+	return lead + "\n\nCloudflare API: " + err.Error()
+}
+
+// permissionDetail explains a 401 or 403: the credentials, not the
+// certificate, are the problem, and which permission the call needs.
+func permissionDetail(lead, level string, err error) string {
+	return fmt.Sprintf("%s Cloudflare answers HTTP 401 or 403 when the API token or key is not valid, or lacks the "+
+		"\"SSL and Certificates\" %s permission (ssl:%s) on this account. Check the credentials and the token's "+
+		"permissions and account resources, then run again. Nothing was deleted: the certificate is still in "+
+		"Cloudflare and in state.\n\nCloudflare API: %s", lead, level, strings.ToLower(level), err)
+}
+
+// goneUnconfirmedDetail explains a 404 that did not prove a certificate
+// gone; kept says what was left as it was because of it.
+func goneUnconfirmedDetail(accountID, id string, err error, kept string) string {
+	return fmt.Sprintf("Could not tell whether certificate %s in account %s still exists: %s.\n\n%s Check "+
+		"base_url (and any proxy or gateway between here and Cloudflare), then run again.", id, accountID, err, kept)
+}
+
+const keptInState = "The certificate is kept in state unchanged."
+
+func inUseDetail(accountID, id string, associations []cfapi.Association, err error, why string) string {
+	var b strings.Builder
+	noun := "service"
+	if len(associations) != 1 {
+		noun = "services"
+	}
+	fmt.Fprintf(&b, "Certificate %s in account %s is still used by %d Cloudflare %s:\n", id, accountID, len(associations), noun)
+	for _, a := range associations {
+		status := a.Status
+		if status == "" {
+			status = "unknown"
+		}
+		fmt.Fprintf(&b, "  - service %q (status %q)\n", a.Service, status)
+	}
+	b.WriteString("\n" + why + " Remove the certificate from these services, or point them at another certificate, " +
+		"then run destroy again. Nothing was deleted: the certificate is still in Cloudflare and in state.")
+	return apiErrorDetail(b.String(), err)
+}
+
+func invalidCertificatesDiag(p path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(p, "Invalid Certificate PEM",
+		"The certificates value must be PEM text holding one or more CERTIFICATE blocks "+
+			"(\"-----BEGIN CERTIFICATE-----\"), such as tls_self_signed_cert.example.cert_pem or file(\"ca.pem\"): "+
+			err.Error()+".")
+}
+
+func invalidPrivateKeyDiag(p path.Path, err error) diag.Diagnostic {
+	if errors.Is(err, certs.ErrEncryptedKey) {
+		return diag.NewAttributeErrorDiagnostic(p, "Private Key Is Encrypted",
+			"The "+p.String()+" value is passphrase-protected (an \"ENCRYPTED PRIVATE KEY\" block, or a key with "+
+				"\"Proc-Type: 4,ENCRYPTED\"). Cloudflare needs the key itself, so decrypt it first:\n\n"+
+				"  openssl pkey -in key.pem -out key-plain.pem\n\n"+
+				"and pass the decrypted file (openssl asks for the passphrase). Keep the decrypted key out of version "+
+				"control; private_key_wo also keeps it out of the plan and the state.")
+	}
+	return diag.NewAttributeErrorDiagnostic(p, "Invalid Private Key",
+		"The "+p.String()+" value must be a PEM private key (PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" "+
+			"or SEC 1 \"EC PRIVATE KEY\"), such as tls_private_key.example.private_key_pem: "+err.Error()+".")
+}
+
+func keyMismatchDiag(p path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(p, "Private Key Does Not Match Certificate",
+		"The "+p.String()+" must belong to the first certificate in certificates (the leaf, when a chain is "+
+			"given): "+err.Error()+". Check that the key and the certificate come from the same pair.")
+}
+
+func alreadyExistsDetail(req cfapi.UploadRequest, holders []cfapi.Certificate) string {
+	var b strings.Builder
+	if len(holders) == 0 {
+		fmt.Fprintf(&b, "Cloudflare says account %s already holds these certificates, but no uploaded (custom) "+
+			"certificate in its list holds them. Check the account in the Cloudflare dashboard.", req.AccountID)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "Account %s already holds these certificates, and this apply did not upload them:\n", req.AccountID)
+	for _, c := range holders {
+		fmt.Fprintf(&b, "  - certificate %s (name %q, ca = %t, uploaded %s)\n", c.ID, c.Name, c.CA, c.UploadedOn.UTC().Format(time.RFC3339))
+	}
+	first := holders[0]
+	b.WriteString("\nIt may belong to another configuration or have been uploaded by hand, so the provider does not " +
+		"take it over. To manage it with this resource, import it with\n\n")
+	writeImportCommands(&b, req.AccountID+"/"+first.ID)
+	if first.Name != req.Name || first.CA != req.CA {
+		b.WriteString(" Its name or ca differs from this configuration, so the plan after the import replaces it.")
+	}
+	b.WriteString(" Otherwise delete it from the account, or upload other certificates.")
+	return b.String()
+}
+
+func lookupFailedDetail(accountID string, exists bool, listErr error) string {
+	if exists {
+		return fmt.Sprintf("Cloudflare says account %s already holds these certificates, and listing its "+
+			"certificates to find which one failed: %s. If an earlier attempt of this upload stored them, the next "+
+			"apply finds and records that certificate.", accountID, listErr)
+	}
+	return fmt.Sprintf("The upload's answer was lost, so Cloudflare may have stored the certificate, and listing "+
+		"account %s to check failed: %s. If it was stored, the next apply reports it as already existing, with the "+
+		"command that imports it.", accountID, listErr)
+}
+
+// unknownOutcomeReason says why an upload's outcome was unknown, in words
+// for a diagnostic.
+func unknownOutcomeReason(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return "the operation " + describeContextEnd(ctx) + " before Cloudflare answered"
+	}
+	var apiErr *cfapi.APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode >= 500 {
+		return "Cloudflare answered with a server error, which does not say"
+	}
+	return "the connection failed or timed out before an answer arrived"
+}
+
+func describeContextEnd(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "ran out of time (see the create timeout)"
+	}
+	return "was interrupted"
+}
+
+// lookupErrorDetail explains a data source's failed call about one
+// certificate; lead says what could not be done.
+func lookupErrorDetail(lead, accountID, id string, err error) string {
+	var unconfirmed *cfapi.UnconfirmedNotFoundError
+	if errors.As(err, &unconfirmed) {
+		return goneUnconfirmedDetail(accountID, id, err, "Nothing was read.")
+	}
+	return apiErrorDetail(fmt.Sprintf("%s certificate %s in account %s.", lead, id, accountID), err)
+}
+
+// writeImportCommands shows both ways to adopt the certificate importID.
+func writeImportCommands(b *strings.Builder, importID string) {
+	fmt.Fprintf(b, "  terraform import <resource address> %s\n\n", importID)
+	fmt.Fprintf(b, "(tofu import with OpenTofu), or with an import block:\n\n  import {\n    to = <resource address>\n    id = %q\n  }\n\n", importID)
+	b.WriteString("where <resource address> is this resource's address, such as mtls_certificate.example.")
+}
+
+// recoveredDetail says that an upload whose answer was lost is recorded
+// from the listing, and why the answer was missing.
+func recoveredDetail(ctx context.Context, req cfapi.UploadRequest, twin *cfapi.Certificate, err error) string {
+	return fmt.Sprintf("The answer to the upload was lost (%s), but Cloudflare had stored it: account %s holds "+
+		"certificate %s, with these certificates, name and ca, uploaded %s, after this apply's first upload "+
+		"attempt. It is recorded in state as this resource, as if the answer had arrived, instead of being uploaded "+
+		"again; no other certificate matched.\n\nCloudflare API: %s",
+		unknownOutcomeReason(ctx, err), req.AccountID, twin.ID, twin.UploadedOn.UTC().Format(time.RFC3339), err)
+}
+
+// ambiguousTwinsDetail lists the certificates that a lost upload may have
+// stored when there is more than one.
+func ambiguousTwinsDetail(req cfapi.UploadRequest, twins []cfapi.Certificate) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The answer to the upload was lost, and account %s now holds %d certificates with these "+
+		"certificates, name and ca, uploaded since this apply's first upload attempt:\n", req.AccountID, len(twins))
+	for _, c := range twins {
+		fmt.Fprintf(&b, "  - certificate %s (uploaded %s)\n", c.ID, c.UploadedOn.UTC().Format(time.RFC3339))
+	}
+	b.WriteString("\nOne of them may be this upload's, but another process may have uploaded the others, so the " +
+		"provider records none rather than take someone else's. Decide which one this resource manages and import " +
+		"it with\n\n")
+	writeImportCommands(&b, req.AccountID+"/"+twins[0].ID)
+	b.WriteString(" Use the id of the certificate you chose in place of " + twins[0].ID + ". The import commands " +
+		"for the others:\n")
+	for _, c := range twins[1:] {
+		fmt.Fprintf(&b, "\n  terraform import <resource address> %s/%s", req.AccountID, c.ID)
+	}
+	return b.String()
+}
