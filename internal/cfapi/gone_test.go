@@ -125,7 +125,7 @@ func TestGonePassesOtherErrors(t *testing.T) {
 	em.InjectFault(emulator.Fault{Route: emulator.RouteGet, Status: http.StatusBadRequest, Code: 1234, Message: "nope"})
 	_, getErr := c.Get(context.Background(), pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10")
 	gone, err := c.Gone(context.Background(), pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10", getErr)
-	if gone || err != getErr {
+	if gone || !errors.Is(err, getErr) {
 		t.Fatalf("Gone = %t, %v; want false and the call's own error %v", gone, err, getErr)
 	}
 	if n := em.RequestCount(emulator.RouteList); n != 0 {

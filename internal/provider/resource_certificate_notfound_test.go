@@ -112,7 +112,7 @@ func TestAccCertificate_wrongBaseURLKeepsEverything(t *testing.T) {
 
 func readFile(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(name)
+	b, err := os.ReadFile(name) //nolint:gosec // G304: the state file of the test's own workspace.
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package provider_test
 
 import (
+	"embed"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,12 +19,15 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 )
 
+//go:embed testdata/official/*.tf
+var officialTestdata embed.FS
+
 // officialTestConfig is one of the official provider's own test
 // configurations (testdata/official), for this provider: its resource type
 // renamed, everything else as the official tests run it.
 func officialTestConfig(t *testing.T, file, accountID, label string) string {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/official/" + file)
+	raw, err := officialTestdata.ReadFile("testdata/official/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
