@@ -38,7 +38,7 @@ func deleteCertificate(ctx context.Context, client *cfapi.Client, accountID, id 
 	gap := drainFirstGap
 	var refusal error
 	var held []cfapi.Association // the associations last seen; nil before the first refusal
-	deleteNow := true            // only a refusal, or no service left, is worth a DELETE
+	deleteNow := true            // DELETE first, then again only once no service holds it
 	drained := false             // no service holds it, and Cloudflare still refused
 	for {
 		if deleteNow {
