@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
+)
+
+func TestUnreadLogs(t *testing.T) {
+	for name, tc := range map[string]struct {
+		environ []string
+		off     bool
+	}{
+		"no log settings":          {[]string{"PATH=/bin", "HOME=/root", "TF_IN_AUTOMATION=1"}, true},
+		"empty environment":        {nil, true},
+		"TF_LOG":                   {[]string{"TF_LOG=TRACE"}, false},
+		"TF_LOG_PATH alone":        {[]string{"TF_LOG_PATH=/tmp/x.log"}, false},
+		"TF_LOG_PROVIDER":          {[]string{"TF_LOG_PROVIDER=DEBUG"}, false},
+		"TF_LOG_SDK_FRAMEWORK":     {[]string{"PATH=/bin", "TF_LOG_SDK_FRAMEWORK=TRACE"}, false},
+		"TF_LOG_PROVIDER_MTLS":     {[]string{"TF_LOG_PROVIDER_MTLS=INFO"}, false},
+		"TF_LOG_CORE":              {[]string{"TF_LOG_CORE=TRACE"}, false},
+		"a name that only ends so": {[]string{"MY_TF_LOG=TRACE"}, true},
+	} {
+		got := unreadLogs(tc.environ)
+		if tc.off && !slices.Equal(got, logLevelVariables) || !tc.off && got != nil {
+			t.Errorf("%s: unreadLogs = %v, want off %t", name, got, tc.off)
+		}
+	}
+}
+
+// The tests below run the provider binary as the CLI starts it (not
+// reattached), as users run it, to see what it writes.
+
+// cliSetup builds the provider, writes a CLI configuration whose
+// dev_overrides point at dir (where the provider, or a wrapper of it, must
+// be), and returns the environment for the CLI and the working directory
+// with a configuration planning one certificate against an emulator.
+func cliSetup(t *testing.T, overrideDir string) (cli string, env []string, work string) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" || os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
+		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (scripts/with-cli.sh does) to run tests that drive the CLI")
+	}
+	cli = os.Getenv("TF_ACC_TERRAFORM_PATH")
+	em, err := emulator.Start(emulator.Options{APIToken: "logs-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(em.Close)
+
+	rc := filepath.Join(t.TempDir(), "cli.rc")
+	overrides := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
+		"registry.terraform.io/tf-mtls/mtls", overrideDir, "registry.opentofu.org/tf-mtls/mtls", overrideDir)
+	writeFile(t, rc, overrides)
+	work = t.TempDir()
+	writeFile(t, filepath.Join(work, "main.tf"), fmt.Sprintf(`
+terraform {
+  required_providers {
+    mtls = { source = "tf-mtls/mtls" }
+  }
+}
+
+provider "mtls" {
+  base_url   = %q
+  api_token  = "logs-token"
+  account_id = "0123456789abcdef0123456789abcdef"
+}
+
+output "info" {
+  value = "planned"
+}
+
+resource "mtls_certificate" "ca" {
+  ca           = true
+  certificates = %q
+}
+`, em.URL(), fixtures.Read("ca-cert.pem")))
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TF_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	return cli, env, work
+}
+
+func buildProvider(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "terraform-provider-mtls")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func runCLI(t *testing.T, cli string, env []string, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(cli), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestAccLogs_silentWithoutReader: with no TF_LOG* variable, the provider
+// writes nothing to stderr during a plan. A wrapper in place of the
+// provider keeps its stderr in a file.
+func TestAccLogs_silentWithoutReader(t *testing.T) {
+	real := buildProvider(t, t.TempDir())
+	wrapperDir := t.TempDir()
+	stderrFile := filepath.Join(t.TempDir(), "provider-stderr")
+	writeFile(t, stderrFile, "")
+	wrapper := filepath.Join(wrapperDir, "terraform-provider-mtls")
+	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %q \"$@\" 2>>%q\n", real, stderrFile))
+	if err := os.Chmod(wrapper, 0o700); err != nil { //nolint:gosec // G302: the test's own wrapper script must be executable.
+		t.Fatal(err)
+	}
+	cli, env, work := cliSetup(t, wrapperDir)
+	out := runCLI(t, cli, env, work, "plan", "-input=false", "-no-color")
+	if !strings.Contains(out, "mtls_certificate.ca will be created") {
+		t.Fatalf("the plan did not run the provider:\n%s", out)
+	}
+	if got := readFile(t, stderrFile); got != "" {
+		t.Fatalf("the provider wrote %d bytes to stderr without any TF_LOG variable set:\n%.2000s", len(got), got)
+	}
+
+	// The same wrapper with TF_LOG set: the provider does write, so the
+	// empty file above is not an artifact of the wrapper.
+	runCLI(t, cli, append(env, "TF_LOG=TRACE", "TF_LOG_PATH="+filepath.Join(t.TempDir(), "cli.log")), work, "plan", "-input=false", "-no-color")
+	if got := readFile(t, stderrFile); !strings.Contains(got, "sdk.framework") {
+		t.Fatalf("with TF_LOG=TRACE the provider's stderr holds no framework line; the capture is not working:\n%.2000s", got)
+	}
+}
+
+// TestAccLogs_traceKeepsEveryLogger: with TF_LOG=TRACE the CLI's log holds
+// the framework's, the protocol's and the provider's own lines.
+func TestAccLogs_traceKeepsEveryLogger(t *testing.T) {
+	binDir := t.TempDir()
+	buildProvider(t, binDir)
+	cli, env, work := cliSetup(t, binDir)
+	logFile := filepath.Join(t.TempDir(), "cli.log")
+	runCLI(t, cli, append(env, "TF_LOG=TRACE", "TF_LOG_PATH="+logFile), work, "plan", "-input=false", "-no-color")
+	logs := readFile(t, logFile)
+	for _, want := range []string{"@module=sdk.framework", "@module=sdk.proto", "Configured the mtls provider"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the CLI's TRACE log has no %q", want)
+		}
+	}
+}
+
+func writeFile(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name) //nolint:gosec // G304: files the test itself created.
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
