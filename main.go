@@ -51,7 +51,7 @@ var logLevelVariables = []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_F
 // unreadLogs returns the log level variables to turn off: all of them when
 // environ has no TF_LOG* variable (TF_LOG, TF_LOG_PATH, TF_LOG_PROVIDER,
 // TF_LOG_SDK..., TF_LOG_CORE), so nobody reads the logs; none otherwise, so
-// any log setting keeps its behaviour untouched.
+// any log setting keeps its behavior untouched.
 func unreadLogs(environ []string) []string {
 	for _, kv := range environ {
 		if strings.HasPrefix(kv, "TF_LOG") {

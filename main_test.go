@@ -93,7 +93,7 @@ resource "mtls_certificate" "ca" {
 func buildProvider(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "terraform-provider-mtls")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil { //nolint:gosec // G204: builds this package into the test's directory.
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -101,7 +101,7 @@ func buildProvider(t *testing.T, dir string) string {
 
 func runCLI(t *testing.T, cli string, env []string, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(cli, args...)
+	cmd := exec.Command(cli, args...) //nolint:gosec // G204: the CLI the test suite was pointed at.
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -114,12 +114,12 @@ func runCLI(t *testing.T, cli string, env []string, dir string, args ...string) 
 // writes nothing to stderr during a plan. A wrapper in place of the
 // provider keeps its stderr in a file.
 func TestAccLogs_silentWithoutReader(t *testing.T) {
-	real := buildProvider(t, t.TempDir())
+	binary := buildProvider(t, t.TempDir())
 	wrapperDir := t.TempDir()
 	stderrFile := filepath.Join(t.TempDir(), "provider-stderr")
 	writeFile(t, stderrFile, "")
 	wrapper := filepath.Join(wrapperDir, "terraform-provider-mtls")
-	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %q \"$@\" 2>>%q\n", real, stderrFile))
+	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %q \"$@\" 2>>%q\n", binary, stderrFile))
 	if err := os.Chmod(wrapper, 0o700); err != nil { //nolint:gosec // G302: the test's own wrapper script must be executable.
 		t.Fatal(err)
 	}
