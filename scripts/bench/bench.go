@@ -19,6 +19,9 @@ import (
 // accepts any well-formed id.
 const benchAccountID = "0123456789abcdef0123456789abcdef"
 
+// floorAddress is the address the floor serves under (its main.go).
+const floorAddress = "registry.terraform.io/heldout/floor"
+
 // The operations of one cycle, in the order they run.
 const (
 	opApply   = "apply"
@@ -35,6 +38,7 @@ type bench struct {
 	root     string // repository root
 	work     string
 	provider string // the provider binary under test
+	floor    string // the floor's binary; "" when it is not measured
 	cli      cliRunner
 	env      environment
 	pems     []string
@@ -97,6 +101,35 @@ func (b *bench) prepare(ctx context.Context) error {
 			return err
 		}
 	}
+	return b.prepareFloor(ctx)
+}
+
+// prepareFloor builds the floor, or records why it is not measured.
+func (b *bench) prepareFloor(ctx context.Context) error {
+	dir := b.opts.floorDir
+	if dir == "" {
+		b.env.floorMissing = "-floor ''"
+		return nil
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(b.root, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		if b.opts.floorExplicit {
+			return fmt.Errorf("-floor %s: not a Go module (%w)", b.opts.floorDir, err)
+		}
+		logf("no floor at %s: the ratios to it are not measured", dir)
+		b.env.floorMissing = "no " + defaultFloorDir
+		b.opts.floorDir = ""
+		return nil
+	}
+	logf("building the floor from %s", dir)
+	b.floor = filepath.Join(b.work, "floor", "terraform-provider-floor")
+	var err error
+	if b.env.floorBinarySize, err = buildFloor(ctx, dir, b.floor); err != nil {
+		return fmt.Errorf("building the floor (-floor '' skips it): %w", err)
+	}
+	b.env.floorDir = dir
 	return nil
 }
 
@@ -116,17 +149,25 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 
 	logf("timing %d provider start-ups", b.opts.startupRuns)
 	var err error
-	if rep.startup, err = measureStartups(ctx, b.provider, providerEnv(), b.opts.startupRuns); err != nil {
+	if rep.startup, err = measureStartups(ctx, b.provider, providerEnv(), b.opts.startupRuns, "mtls_certificate"); err != nil {
 		return nil, err
+	}
+	if b.floor != "" {
+		logf("timing %d floor start-ups", b.opts.startupRuns)
+		if rep.floorStartup, err = measureStartups(ctx, b.floor, providerEnv(), b.opts.startupRuns, "floor_certificate"); err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
 	}
 
 	if b.pems, err = generateCertificates(slices.Max(b.opts.counts)); err != nil {
 		return nil, err
 	}
 	// Latency innermost: the cells that T(L) − T(0) compares run back to
-	// back, under the most similar background load.
-	for _, v := range b.opts.variants {
-		for _, n := range b.opts.counts {
+	// back, under the most similar background load. The variants, the floor
+	// among them, come next, so that the cells a ratio to the floor compares
+	// run minutes apart rather than the whole run.
+	for _, n := range b.opts.counts {
+		for _, v := range b.opts.measuredVariants() {
 			for _, latency := range b.opts.latencies {
 				c, err := b.runCell(ctx, v, latency, n)
 				if err != nil {
@@ -173,11 +214,11 @@ func (b *bench) runCell(ctx context.Context, v variant, latency time.Duration, n
 		return nil, err
 	}
 	defer em.close()
-	if err := writeWorkspace(dir, em.url, token, v.hcl, b.pems[:n]); err != nil {
+	if err := writeWorkspace(dir, em.url, token, v, b.pems[:n]); err != nil {
 		return nil, err
 	}
 
-	if err := b.initWorkspace(ctx, dir); err != nil {
+	if err := b.initWorkspace(ctx, dir, v); err != nil {
 		return nil, err
 	}
 	c := &cell{variant: v.name, latency: latency, n: n}
@@ -185,7 +226,7 @@ func (b *bench) runCell(ctx context.Context, v variant, latency time.Duration, n
 		results := map[string]opResult{}
 		c.runs = append(c.runs, results)
 		for _, op := range operations {
-			r, err := b.runOperation(ctx, dir, op, i, n, em)
+			r, err := b.runOperation(ctx, v, dir, op, i, n, em)
 			if err != nil {
 				return nil, err
 			}
@@ -212,8 +253,8 @@ func (b *bench) runCell(ctx context.Context, v variant, latency time.Duration, n
 
 // runOperation starts a fresh provider, runs one CLI command through it and
 // stops it, so the provider's peak RSS belongs to that command alone.
-func (b *bench) runOperation(ctx context.Context, dir, op string, cycle, n int, em *apiServer) (opResult, error) {
-	prov, err := startProvider(ctx, b.provider, providerEnv())
+func (b *bench) runOperation(ctx context.Context, v variant, dir, op string, cycle, n int, em *apiServer) (opResult, error) {
+	prov, err := b.startProvider(ctx, v)
 	if err != nil {
 		return opResult{}, err
 	}
@@ -258,8 +299,8 @@ func (b *bench) runOperation(ctx context.Context, dir, op string, cycle, n int, 
 // initWorkspace runs init, untimed, with a provider process of its own. A
 // reattached provider is not installed, but init keeps the workspace valid
 // for CLIs that insist on it.
-func (b *bench) initWorkspace(ctx context.Context, dir string) error {
-	prov, err := startProvider(ctx, b.provider, providerEnv())
+func (b *bench) initWorkspace(ctx context.Context, dir string, v variant) error {
+	prov, err := b.startProvider(ctx, v)
 	if err != nil {
 		return err
 	}
@@ -273,6 +314,15 @@ func (b *bench) initWorkspace(ctx context.Context, dir string) error {
 		return fmt.Errorf("init failed (exit %d):\n%s", r.exitCode, r.tail)
 	}
 	return nil
+}
+
+// startProvider starts the provider of the variant: ours with -debug, the
+// floor, which has no such mode, as a plugin.
+func (b *bench) startProvider(ctx context.Context, v variant) (*providerProcess, error) {
+	if v.floor {
+		return startPluginProvider(ctx, b.floor, providerEnv(), floorAddress)
+	}
+	return startProvider(ctx, b.provider, providerEnv())
 }
 
 func withFailure(r opResult, failure string) opResult {

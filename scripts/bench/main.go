@@ -3,9 +3,11 @@
 // emulator with a set latency. For every provider variant, API latency and
 // certificate count N it times apply (from empty), a no-op plan with refresh
 // and destroy; counts the API requests of each by route; and reads the
-// provider's peak RSS. It also reports the binary size and the provider's
-// start-up time, checks the targets of the performance issue, and renders
-// the result as markdown (BENCHMARKS.md with -out).
+// provider's peak RSS and CPU. It also reports the binary size and the
+// provider's start-up time, measures the floor (a minimal framework provider,
+// -floor) the same way so that targets can be ratios to it, checks the
+// targets of the performance issue, and renders the result as markdown
+// (BENCHMARKS.md with -out).
 //
 // `make bench` runs the full matrix, `make bench-quick` the CI check (N=10,
 // 50 ms, fails when a request-count target is missed). Run from the
@@ -29,6 +31,10 @@ import (
 // defaultCLIParallelism is what terraform and tofu use without -parallelism.
 const defaultCLIParallelism = 10
 
+// defaultFloorDir is where the floor's source is looked for, relative to the
+// repository root; measured only when it exists.
+const defaultFloorDir = "../shared/floor"
+
 // Enforcement levels: which failed targets make the command exit non-zero.
 const (
 	enforceNone     = "none"
@@ -49,6 +55,9 @@ type options struct {
 	keep        bool
 	opTimeout   time.Duration
 	releaseSize bool
+	// floorDir is the floor's source directory; "" when it is not measured.
+	floorDir      string
+	floorExplicit bool // -floor was given: a missing directory is an error
 }
 
 // variant is one provider configuration to benchmark: extra attributes
@@ -56,6 +65,19 @@ type options struct {
 type variant struct {
 	name string
 	hcl  string
+	// floor marks the floor provider rather than ours.
+	floor bool
+}
+
+// floorVariant is the row of the floor provider.
+var floorVariant = variant{name: "floor", floor: true}
+
+// measuredVariants are the rows the cells run: ours, then the floor.
+func (o options) measuredVariants() []variant {
+	if o.floorDir == "" {
+		return o.variants
+	}
+	return append(o.variants[:len(o.variants):len(o.variants)], floorVariant)
 }
 
 // effectiveParallelism is the parallelism the CLI actually runs with.
@@ -96,9 +118,11 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&opts.keep, "keep", false, "keep the working directory (configurations, CLI output, state) and print its path")
 	fs.BoolVar(&opts.releaseSize, "release-size", true, "also build with the release flags to report that binary's size (a second, uncached build the first time)")
 	fs.DurationVar(&opts.opTimeout, "op-timeout", 20*time.Minute, "time limit for one CLI command")
+	fs.StringVar(&opts.floorDir, "floor", defaultFloorDir, "the floor provider's source directory (a Go module, built with go build), measured beside ours as the row \"floor\"; relative to the repository root; \"\" skips it. The default is used only when it exists")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
+	fs.Visit(func(f *flag.Flag) { opts.floorExplicit = opts.floorExplicit || f.Name == "floor" })
 	if fs.NArg() > 0 {
 		return options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -174,8 +198,8 @@ func (f *variantFlag) Set(s string) error {
 		return fmt.Errorf("want name=HCL, for example 'batch=batch_refresh = true', got %q", s)
 	case !variantName.MatchString(name):
 		return fmt.Errorf("variant name %q: use lowercase letters, digits, '-' and '_'", name)
-	case name == "default" || slices.ContainsFunc(*f, func(v variant) bool { return v.name == name }):
-		return fmt.Errorf("variant name %q is used twice (\"default\" is taken)", name)
+	case name == "default" || name == floorVariant.name || slices.ContainsFunc(*f, func(v variant) bool { return v.name == name }):
+		return fmt.Errorf("variant name %q is used twice (\"default\" and \"floor\" are taken)", name)
 	}
 	*f = append(*f, variant{name: name, hcl: hcl})
 	return nil

@@ -14,22 +14,36 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
 )
 
 // buildProvider builds the provider from the repository root and returns the
 // binary's size. release adds the flags of .goreleaser.yml that shrink it.
 func buildProvider(ctx context.Context, root, out string, release bool) (int64, error) {
-	args := []string{"build", "-o", out}
+	var flags, env []string
 	if release {
-		args = append(args, "-trimpath", "-ldflags=-s -w")
+		flags = []string{"-trimpath", "-ldflags=-s -w"}
+		env = []string{"CGO_ENABLED=0"}
 	}
+	return goBuild(ctx, root, out, flags, env)
+}
+
+// buildFloor builds the floor in its own module; GOWORK=off keeps a
+// workspace file above it from pulling it into another build.
+func buildFloor(ctx context.Context, dir, out string) (int64, error) {
+	return goBuild(ctx, dir, out, nil, []string{"GOWORK=off"})
+}
+
+// goBuild builds the main package in dir and returns the binary's size.
+func goBuild(ctx context.Context, dir, out string, flags, env []string) (int64, error) {
+	args := append([]string{"build", "-o", out}, flags...)
 	cmd := exec.CommandContext(ctx, "go", append(args, ".")...) //nolint:gosec // G204: fixed go build arguments and an output path of our own.
-	cmd.Dir = root
-	if release {
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	}
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+		return 0, fmt.Errorf("go %s (in %s): %w\n%s", strings.Join(args, " "), dir, err, out)
 	}
 	st, err := os.Stat(out)
 	if err != nil {
@@ -69,17 +83,23 @@ func cliEnv(rcFile string) []string {
 	)
 }
 
-// providerProcess is the provider started with -debug: it serves every CLI
-// command given its reattach value until it is stopped, and the benchmark,
-// as its parent, can read its /proc entry.
+// providerProcess is a provider serving every CLI command given its
+// reattach value until it is stopped; the benchmark, as its parent, can
+// read its /proc entry.
 type providerProcess struct {
-	cmd      *exec.Cmd
+	pid      int
 	reattach string // the TF_REATTACH_PROVIDERS value
-	exited   chan error
-	exitErr  error
-	stopped  bool
+	// Started with -debug: cmd and exited are set.
+	cmd     *exec.Cmd
+	exited  chan error
+	exitErr error
+	// Started as a plugin: client is set.
+	client  *plugin.Client
+	stopped bool
 }
 
+// startProvider starts our provider with -debug, in which it prints its own
+// reattach value.
 func startProvider(ctx context.Context, binary string, env []string) (*providerProcess, error) {
 	cmd := exec.CommandContext(ctx, binary, "-debug") //nolint:gosec // G702: the provider binary this benchmark just built.
 	cmd.Env = env
@@ -91,7 +111,7 @@ func startProvider(ctx context.Context, binary string, env []string) (*providerP
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &providerProcess{cmd: cmd, exited: make(chan error, 1)}
+	p := &providerProcess{pid: cmd.Process.Pid, cmd: cmd, exited: make(chan error, 1)}
 	go func() { p.exited <- cmd.Wait() }()
 
 	select {
@@ -109,14 +129,59 @@ func startProvider(ctx context.Context, binary string, env []string) (*providerP
 	}
 }
 
-// stop interrupts the provider, which is how -debug mode expects to end,
-// and kills it if it lingers. Its exit status is of no interest: an
-// interrupted provider may report the signal.
+// startPluginProvider starts a provider that has no -debug mode (the floor)
+// as a CLI launches a plugin, and hands its address to the CLI as a
+// reattach value. Without automatic mTLS: a reattach value carries no
+// certificates, and the CLI connects in plain gRPC over the Unix socket.
+func startPluginProvider(ctx context.Context, binary string, env []string, address string) (*providerProcess, error) {
+	cmd := exec.CommandContext(ctx, binary) //nolint:gosec // G702: the floor binary this benchmark just built.
+	cmd.Env = env
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  providerHandshake,
+		VersionedPlugins: map[int]plugin.PluginSet{6: {"provider": schemaClientPlugin{}}},
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           hclog.NewNullLogger(),
+		StartTimeout:     15 * time.Second,
+	})
+	p := &providerProcess{client: client}
+	if _, err := client.Start(); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("starting %s: %w", binary, err)
+	}
+	rc := client.ReattachConfig()
+	if rc == nil {
+		p.stop()
+		return nil, fmt.Errorf("%s started without an address", binary)
+	}
+	p.pid = rc.Pid
+	// Test: the CLI must leave the process running after the command.
+	value, err := json.Marshal(map[string]any{address: map[string]any{
+		"Protocol": string(rc.Protocol), "ProtocolVersion": client.NegotiatedVersion(), "Pid": rc.Pid, "Test": true,
+		"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
+	}})
+	if err != nil {
+		p.stop()
+		return nil, err
+	}
+	p.reattach = string(value)
+	return p, nil
+}
+
+// stop ends the provider. A -debug provider is interrupted, which is how
+// that mode expects to end, and killed if it lingers; its exit status is of
+// no interest (it may report the signal). A plugin ignores interrupts and
+// is shut down over gRPC by its client instead.
 func (p *providerProcess) stop() {
 	if p.stopped {
 		return
 	}
 	p.stopped = true
+	if p.client != nil {
+		p.client.Kill()
+		return
+	}
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	select {
 	case p.exitErr = <-p.exited:
@@ -137,7 +202,7 @@ type processUsage struct {
 const clockTicksPerSecond = 100
 
 func (p *providerProcess) usage() (processUsage, error) {
-	pid := p.cmd.Process.Pid
+	pid := p.pid
 	var u processUsage
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)) //nolint:gosec // G703: /proc of a child process.
 	if err != nil {

@@ -29,6 +29,9 @@ type environment struct {
 	runs                 int
 	binarySize           int64
 	releaseBinarySize    int64
+	floorDir             string // the floor's source; "" when not measured
+	floorBinarySize      int64
+	floorMissing         string // why the floor was not measured
 }
 
 func describeEnvironment(ctx context.Context, root string, cli cliRunner) (environment, error) {
@@ -113,12 +116,13 @@ func loadAverage() string {
 
 // report is everything measured, ready to render.
 type report struct {
-	opts    options
-	env     environment
-	startup startupStats
-	cells   []*cell
-	targets []target
-	total   time.Duration
+	opts         options
+	env          environment
+	startup      startupStats
+	floorStartup startupStats
+	cells        []*cell
+	targets      []target
+	total        time.Duration
 }
 
 func (rep *report) cellsOf(variant string) []*cell {
@@ -154,6 +158,33 @@ func (c *cell) medianWall(op string) (time.Duration, bool) {
 	}
 	slices.Sort(walls)
 	return median(walls), true
+}
+
+// cpuPerCertificate is the provider CPU time of a whole cycle (apply, plan
+// and destroy) divided by N: the median over the cycles that completed all
+// three; false when none did.
+func (c *cell) cpuPerCertificate() (time.Duration, bool) {
+	var cycles []time.Duration
+	for _, r := range c.runs {
+		var sum time.Duration
+		complete := true
+		for _, op := range operations {
+			res, ok := r[op]
+			if !ok || res.failure != "" {
+				complete = false
+				break
+			}
+			sum += res.provider.cpu
+		}
+		if complete {
+			cycles = append(cycles, sum)
+		}
+	}
+	if len(cycles) == 0 {
+		return 0, false
+	}
+	slices.Sort(cycles)
+	return median(cycles) / time.Duration(c.n), true
 }
 
 // summary folds the cycles of one operation into a table row: the median
@@ -239,7 +270,12 @@ func (rep *report) markdown() string {
 	}
 	w("| CLI parallelism | %s |\n", parallelism)
 	w("| Cycles per cell | %d |\n", env.runs)
-	w("| Variants | %s |\n\n", rep.variantList())
+	w("| Variants | %s |\n", rep.variantList())
+	if env.floorDir != "" {
+		w("| Floor | `floor`: the minimal framework provider the targets are ratios to (`%s`), from %s |\n\n", floorAddress, tableCell(env.floorDir))
+	} else {
+		w("| Floor | not measured (%s) |\n\n", tableCell(env.floorMissing))
+	}
 
 	w("## Provider binary and start-up\n\n| | |\n|---|---|\n")
 	w("| Binary, `go build` (the one benchmarked) | %s |\n", formatMB(env.binarySize))
@@ -249,13 +285,20 @@ func (rep *report) markdown() string {
 	st := rep.startup
 	w("| Start-up, exec to GetProviderSchema reply (%d runs) | median %s, min %s, max %s |\n",
 		st.runs, formatMillis(st.median), formatMillis(st.best), formatMillis(st.worst))
-	w("| GetProviderSchema reply | %d bytes |\n\n", st.schemaBytes)
+	w("| GetProviderSchema reply | %d bytes |\n", st.schemaBytes)
+	if env.floorDir != "" {
+		fs := rep.floorStartup
+		w("| Floor: binary, `go build` | %s |\n", formatMB(env.floorBinarySize))
+		w("| Floor: start-up (%d runs) | median %s, min %s, max %s |\n",
+			fs.runs, formatMillis(fs.median), formatMillis(fs.best), formatMillis(fs.worst))
+	}
+	w("\n")
 
 	for _, l := range rep.opts.latencies {
 		w("## API latency %s\n\n", formatLatency(l))
 		w("| Variant | N | Operation | Wall | upload | get | list | delete | associations | Most in flight | Provider peak RSS | Provider CPU | CLI peak RSS | CLI CPU | Note |\n")
 		w("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
-		for _, v := range rep.opts.variants {
+		for _, v := range rep.opts.measuredVariants() {
 			for _, n := range rep.opts.counts {
 				c := rep.cell(v.name, l, n)
 				if c == nil {
@@ -296,19 +339,18 @@ func (rep *report) markdown() string {
 		w("\n")
 	}
 
+	rep.writeFloorComparison(w)
+
 	w("## Targets\n\n")
 	w("Request counts, clean plans and successful commands are enforced (`make bench-quick` fails CI on them); ")
-	w("time, size and memory depend on the machine and are reported.\n\n")
+	w("time, size and memory depend on the machine and are reported. A target against the floor is not measured ")
+	w("when the floor did not run.\n\n")
 	w("| Target | Variant | Measured | Limit | Result |\n|---|---|---|---|---|\n")
 	for _, t := range rep.targets {
-		result := "PASS"
-		if !t.pass {
-			result = "**FAIL**"
-		}
-		w("| %s | %s | %s | %s | %s |\n", tableCell(t.name), t.variant, tableCell(t.measured), tableCell(t.limit), result)
+		w("| %s | %s | %s | %s | %s |\n", tableCell(t.name), t.variant, tableCell(t.measured), tableCell(t.limit), t.result)
 	}
-	if !slices.Contains(rep.opts.counts, boundCheckN) || !slices.Contains(rep.opts.latencies, 0) || len(rep.opts.latencies) < 2 {
-		w("\nThe latency bound and peak RSS targets apply at N = %d with latencies 0 and 50ms; this run did not cover them.\n", boundCheckN)
+	if uncovered := rep.uncoveredTargets(); len(uncovered) > 0 {
+		w("\nThis run did not cover the targets on %s.\n", strings.Join(uncovered, "; "))
 	}
 
 	w("\n## How the numbers were taken\n\n")
@@ -330,12 +372,42 @@ func (rep *report) markdown() string {
   command; a provider that keeps the CLI's parallelism busy reaches it. With more than one cycle, a table shows the median wall time (with the fastest and slowest
   cycle in parentheses), the median CPU time and the largest counts and peaks; the latency bound uses the
   medians, and the request targets are checked on every cycle.
-- Start-up launches the binary as a CLI does (go-plugin handshake with automatic mTLS, gRPC, protocol 6) and
+`)
+	b.WriteString(rep.floorMethod())
+	w(`- Start-up launches the binary as a CLI does (go-plugin handshake with automatic mTLS, gRPC, protocol 6) and
   times it from exec to the GetProviderSchema reply.
 - MB is 10^6 bytes. The emulator runs inside the benchmark process and shares the CPUs with the CLI and the
   provider; the load average above shows whether other jobs did too.
 `)
 	return b.String()
+}
+
+// uncoveredTargets names the targets whose cells this run did not have.
+func (rep *report) uncoveredTargets() []string {
+	hasN := slices.Contains(rep.opts.counts, boundCheckN)
+	var out []string
+	if !hasN || !slices.Contains(rep.opts.latencies, 0) || len(rep.opts.latencies) < 2 {
+		out = append(out, fmt.Sprintf("the latency bound (N = %d at 0 and another latency)", boundCheckN))
+	}
+	if !hasN {
+		out = append(out, fmt.Sprintf("peak RSS (N = %d)", boundCheckN))
+	}
+	if !hasN || !slices.Contains(rep.opts.latencies, floorCheckLatency) {
+		out = append(out, fmt.Sprintf("ratios to the floor (N = %d at %s)", boundCheckN, formatLatency(floorCheckLatency)))
+	}
+	return out
+}
+
+// floorMethod is the bullet on how the floor ran, when it did.
+func (rep *report) floorMethod() string {
+	if rep.opts.floorDir == "" {
+		return ""
+	}
+	return `- The floor (` + "`floor`" + ` rows) is a terraform-plugin-framework provider with one resource that makes the
+  same requests and nothing else; it gets the same certificates, emulator latency and CLI, and its figures are taken
+  the same way. It has no ` + "`-debug`" + ` mode, so the benchmark launches it as a CLI launches a plugin (go-plugin
+  handshake, without automatic mTLS) and hands its socket to the CLI as a reattach value.
+`
 }
 
 func (rep *report) commandLine() string {
@@ -359,7 +431,72 @@ func (rep *report) commandLine() string {
 	for _, v := range rep.opts.variants[1:] {
 		parts = append(parts, "-variant "+v.name+"=…")
 	}
+	switch {
+	case !rep.opts.floorExplicit:
+	case rep.opts.floorDir == "":
+		parts = append(parts, "-floor ''")
+	default:
+		parts = append(parts, "-floor "+rep.opts.floorDir)
+	}
 	return strings.Join(parts, " ")
+}
+
+// writeFloorComparison renders each cell's provider CPU per certificate and,
+// when the floor ran, its figures over the floor's at the same N and latency.
+func (rep *report) writeFloorComparison(w func(string, ...any)) {
+	withFloor := rep.opts.floorDir != ""
+	w("## Against the floor\n\n")
+	w("Provider CPU per certificate: the provider's CPU time over apply, plan and destroy, divided by N (median over the cycles). ")
+	if withFloor {
+		w("The ratios divide each figure by the floor's at the same N and latency (wall times: the medians).\n\n")
+		w("| Variant | N | L | CPU per certificate | apply wall ÷ floor | plan wall ÷ floor | destroy wall ÷ floor | CPU per certificate ÷ floor |\n")
+		w("|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	} else {
+		w("The floor was not measured (%s), so the ratios to it were not measured.\n\n", rep.env.floorMissing)
+		w("| Variant | N | L | CPU per certificate |\n|---|--:|--:|--:|\n")
+	}
+	for _, l := range rep.opts.latencies {
+		for _, n := range rep.opts.counts {
+			floor := rep.cell(floorVariant.name, l, n)
+			for _, v := range rep.opts.measuredVariants() {
+				c := rep.cell(v.name, l, n)
+				if c == nil {
+					continue
+				}
+				cpu := "failed"
+				if d, ok := c.cpuPerCertificate(); ok {
+					cpu = formatPerCertificate(d)
+				}
+				w("| %s | %d | %s | %s |", v.name, n, formatLatency(l), cpu)
+				if withFloor {
+					for _, cmp := range floorComparisons() {
+						w(" %s |", ratioToFloor(cmp, c, floor))
+					}
+				}
+				w("\n")
+			}
+		}
+	}
+	w("\n")
+}
+
+// ratioToFloor is a table cell: c's figure over the floor's.
+func ratioToFloor(cmp floorComparison, c, floor *cell) string {
+	if c.variant == floorVariant.name {
+		return "—"
+	}
+	our, ok := cmp.figure(c)
+	if !ok {
+		return "failed"
+	}
+	if floor == nil {
+		return ""
+	}
+	base, ok := cmp.figure(floor)
+	if !ok || base == 0 {
+		return "floor failed"
+	}
+	return fmt.Sprintf("%.2f×", float64(our)/float64(base))
 }
 
 func (rep *report) variantList() string {
@@ -385,6 +522,10 @@ func formatLatency(d time.Duration) string {
 		return "0ms"
 	}
 	return d.String()
+}
+
+func formatPerCertificate(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
 }
 
 func formatMB(bytes int64) string { return fmt.Sprintf("%.1f MB", float64(bytes)/1e6) }

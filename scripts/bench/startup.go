@@ -37,12 +37,12 @@ type startupStats struct {
 
 // measureStartups launches the provider as a CLI does (go-plugin handshake,
 // automatic mTLS, gRPC) and times each launch from exec to the
-// GetProviderSchema reply.
-func measureStartups(ctx context.Context, binary string, env []string, runs int) (startupStats, error) {
+// GetProviderSchema reply, which must describe resourceType.
+func measureStartups(ctx context.Context, binary string, env []string, runs int, resourceType string) (startupStats, error) {
 	times := make([]time.Duration, 0, runs)
 	var size int
 	for range runs {
-		d, n, err := timeOneStartup(ctx, binary, env)
+		d, n, err := timeOneStartup(ctx, binary, env, resourceType)
 		if err != nil {
 			return startupStats{}, fmt.Errorf("provider start-up: %w", err)
 		}
@@ -59,7 +59,7 @@ func measureStartups(ctx context.Context, binary string, env []string, runs int)
 	}, nil
 }
 
-func timeOneStartup(ctx context.Context, binary string, env []string) (time.Duration, int, error) {
+func timeOneStartup(ctx context.Context, binary string, env []string, resourceType string) (time.Duration, int, error) {
 	cmd := exec.CommandContext(ctx, binary) //nolint:gosec // G702: the provider binary this benchmark just built.
 	cmd.Env = env
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -94,8 +94,8 @@ func timeOneStartup(ctx context.Context, binary string, env []string) (time.Dura
 	elapsed := time.Since(start)
 
 	schema := reply.ProtoReflect().GetUnknown()
-	if !bytes.Contains(schema, []byte("mtls_certificate")) {
-		return 0, 0, errors.New("the GetProviderSchema reply does not describe mtls_certificate")
+	if !bytes.Contains(schema, []byte(resourceType)) {
+		return 0, 0, fmt.Errorf("the GetProviderSchema reply does not describe %s", resourceType)
 	}
 	return elapsed, len(schema), nil
 }

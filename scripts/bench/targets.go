@@ -16,7 +16,12 @@ const (
 	boundCheckN        = 1000
 	maxStartup         = 50 * time.Millisecond
 	maxBinaryBytes     = 30_000_000
-	maxPeakRSSBytes    = 60_000_000
+	maxPeakRSSBytes    = 80_000_000
+	// Ratios to the floor, at N = boundCheckN and floorCheckLatency: taken in
+	// the same run, they depend far less on the machine than absolute times.
+	floorCheckLatency = 50 * time.Millisecond
+	maxFloorWallRatio = 1.1
+	maxFloorCPURatio  = 1.5
 )
 
 // Kinds of target: request counts (and clean, successful runs) depend only
@@ -38,7 +43,36 @@ type target struct {
 	kind     string
 	measured string
 	limit    string
-	pass     bool
+	result   result
+}
+
+// result is a target's verdict. notMeasured is neither: the run lacked what
+// the target compares with (the floor), so it is not enforced either.
+type result int
+
+const (
+	fail result = iota
+	pass
+	notMeasured
+)
+
+// String is the verdict as the report's Result column shows it.
+func (r result) String() string {
+	switch r {
+	case pass:
+		return "PASS"
+	case notMeasured:
+		return "not measured"
+	default:
+		return "**FAIL**"
+	}
+}
+
+func passIf(ok bool) result {
+	if ok {
+		return pass
+	}
+	return fail
 }
 
 // requestCheck judges the request counts of one operation on N certificates;
@@ -105,7 +139,7 @@ func evaluateTargets(rep *report) []target {
 			}
 			out = append(out, target{
 				name: rt.name, variant: v.name, kind: kindRequests, limit: rt.limit,
-				pass: len(bad) == 0 && checked > 0, measured: summarize(bad, checked),
+				result: passIf(len(bad) == 0 && checked > 0), measured: summarize(bad, checked),
 			})
 		}
 		out = append(out, latencyTargets(rep, v.name)...)
@@ -113,20 +147,96 @@ func evaluateTargets(rep *report) []target {
 			out = append(out, t)
 		}
 	}
+	out = append(out, floorTargets(rep)...)
 	st := rep.startup
+	startup := fmt.Sprintf("median %s, max %s over %d runs", formatMillis(st.median), formatMillis(st.worst), st.runs)
+	if rep.opts.floorDir != "" {
+		// An absolute limit, but the floor's figure shows how loaded the machine was.
+		startup += fmt.Sprintf(" (the floor's median: %s)", formatMillis(rep.floorStartup.median))
+	}
 	out = append(out,
 		target{
 			name: "provider start-up (exec to GetProviderSchema reply)", variant: "—", kind: kindPerformance,
-			measured: fmt.Sprintf("median %s, max %s over %d runs", formatMillis(st.median), formatMillis(st.worst), st.runs),
-			limit:    "median < " + formatMillis(maxStartup), pass: st.median < maxStartup,
+			measured: startup, limit: "median ≤ " + formatMillis(maxStartup), result: passIf(st.median <= maxStartup),
 		},
 		target{
 			name: "provider binary size (go build)", variant: "—", kind: kindPerformance,
 			measured: formatMB(rep.env.binarySize), limit: "< " + formatMB(maxBinaryBytes),
-			pass: rep.env.binarySize < maxBinaryBytes,
+			result: passIf(rep.env.binarySize < maxBinaryBytes),
 		},
 	)
 	return out
+}
+
+// floorTargets compare the default variant with the floor at N =
+// boundCheckN and floorCheckLatency, when this run had that cell. The
+// floor's own commands must succeed for its figures to mean anything; that
+// is reported, not enforced, as it is no fault of our provider.
+func floorTargets(rep *report) []target {
+	var out []target
+	if rep.opts.floorDir != "" {
+		for _, t := range outcomeTargets(floorVariant.name, rep.cellsOf(floorVariant.name)) {
+			t.kind = kindPerformance
+			out = append(out, t)
+		}
+	}
+	ours := rep.cell(rep.opts.variants[0].name, floorCheckLatency, boundCheckN)
+	if ours == nil {
+		return out
+	}
+	floor := rep.cell(floorVariant.name, floorCheckLatency, boundCheckN)
+	at := fmt.Sprintf("at N=%d, %s", boundCheckN, formatLatency(floorCheckLatency))
+	for _, cmp := range floorComparisons() {
+		t := target{
+			name:    fmt.Sprintf("%s %s within %.1f× the floor's", cmp.name, at, cmp.factor),
+			variant: ours.variant, kind: kindPerformance,
+			limit: fmt.Sprintf("≤ %.1f × the floor's", cmp.factor),
+		}
+		our, ourOK := cmp.figure(ours)
+		var base time.Duration
+		baseOK := false
+		if floor != nil {
+			base, baseOK = cmp.figure(floor)
+		}
+		switch {
+		case !ourOK:
+			t.measured, t.result = "operation failed", fail
+		case rep.opts.floorDir == "":
+			t.measured, t.result = cmp.format(our)+"; the floor was not measured ("+rep.env.floorMissing+")", notMeasured
+		case !baseOK || base == 0:
+			t.measured, t.result = cmp.format(our)+"; no figure from the floor (its commands failed)", notMeasured
+		default:
+			ratio := float64(our) / float64(base)
+			t.measured = fmt.Sprintf("%s vs the floor's %s (%.2f×)", cmp.format(our), cmp.format(base), ratio)
+			t.limit += " = " + cmp.format(time.Duration(float64(base)*cmp.factor))
+			t.result = passIf(ratio <= cmp.factor)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// floorComparison is one figure of a cell that is judged against the
+// floor's: ours must be at most factor times the floor's.
+type floorComparison struct {
+	name   string
+	factor float64
+	figure func(*cell) (time.Duration, bool)
+	format func(time.Duration) string
+}
+
+func floorComparisons() []floorComparison {
+	var out []floorComparison
+	for _, op := range operations {
+		out = append(out, floorComparison{
+			name: op + ": wall time", factor: maxFloorWallRatio, format: formatSeconds,
+			figure: func(c *cell) (time.Duration, bool) { return c.medianWall(op) },
+		})
+	}
+	return append(out, floorComparison{
+		name: "provider CPU per certificate (apply + plan + destroy)", factor: maxFloorCPURatio,
+		format: formatPerCertificate, figure: (*cell).cpuPerCertificate,
+	})
 }
 
 // outcomeTargets: every command succeeds, and the plan after apply is empty.
@@ -156,11 +266,11 @@ func outcomeTargets(variant string, cells []*cell) []target {
 	return []target{
 		{
 			name: "every CLI command succeeds", variant: variant, kind: kindRequests, limit: "exit status 0",
-			pass: len(failed) == 0 && commands > 0, measured: summarize(failed, commands),
+			result: passIf(len(failed) == 0 && commands > 0), measured: summarize(failed, commands),
 		},
 		{
 			name: "plan after apply shows no changes", variant: variant, kind: kindRequests, limit: "-detailed-exitcode = 0",
-			pass: len(dirty) == 0 && plans > 0, measured: summarize(dirty, plans),
+			result: passIf(len(dirty) == 0 && plans > 0), measured: summarize(dirty, plans),
 		},
 	}
 }
@@ -205,7 +315,7 @@ type latencyRow struct {
 func (rep *report) latencyRows() []latencyRow {
 	var rows []latencyRow
 	p := rep.env.parallelism
-	for _, v := range rep.opts.variants {
+	for _, v := range rep.opts.measuredVariants() {
 		for _, l := range rep.opts.latencies {
 			if l == 0 || !slices.Contains(rep.opts.latencies, 0) {
 				continue
@@ -252,7 +362,7 @@ func latencyTargets(rep *report, variant string) []target {
 			if row.diff < 0 {
 				t.measured += "; T(0) > T(L): the CPU-bound 0 ms run was slower, so the difference bounds little"
 			}
-			t.pass = row.ratio <= latencyBoundFactor
+			t.result = passIf(row.ratio <= latencyBoundFactor)
 		} else {
 			t.measured = "operation failed"
 		}
@@ -282,8 +392,8 @@ func rssTarget(variant string, cells []*cell) (target, bool) {
 	}
 	return target{
 		name: fmt.Sprintf("provider peak RSS at N=%d", boundCheckN), variant: variant, kind: kindPerformance,
-		measured: fmt.Sprintf("%s (%s)", formatMB(peak), where), limit: "< " + formatMB(maxPeakRSSBytes),
-		pass: peak < maxPeakRSSBytes,
+		measured: fmt.Sprintf("%s (%s)", formatMB(peak), where), limit: "≤ " + formatMB(maxPeakRSSBytes),
+		result: passIf(peak <= maxPeakRSSBytes),
 	}, true
 }
 
@@ -292,7 +402,7 @@ func rssTarget(variant string, cells []*cell) (target, bool) {
 func (rep *report) enforcedFailures(level string) []target {
 	var out []target
 	for _, t := range rep.targets {
-		if t.pass {
+		if t.result != fail {
 			continue
 		}
 		if level == enforceAll || (level == enforceRequests && t.kind == kindRequests) {
