@@ -137,6 +137,21 @@ func SameCertificates(a, b string) bool {
 // file; it is not part of the PEM.
 const byteOrderMark = "\uFEFF"
 
+// SameCertificatesAs reports whether text holds the certificates already
+// parsed, in the same order: one decode of text, and no parse.
+func SameCertificatesAs(parsed []*x509.Certificate, text string) bool {
+	ders, err := DecodeCertificateDER(text)
+	if err != nil || len(ders) != len(parsed) || len(parsed) == 0 {
+		return false
+	}
+	for i := range ders {
+		if !bytes.Equal(ders[i], parsed[i].Raw) {
+			return false
+		}
+	}
+	return true
+}
+
 // normalizeLines strips the whitespace that text passes through on its way
 // from a configuration (CRLF line endings, heredoc indentation, blank lines)
 // and a leading byte-order mark, so that decoding sees only what PEM defines.

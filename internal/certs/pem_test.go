@@ -103,3 +103,28 @@ func TestCanonicalCertificates(t *testing.T) {
 		t.Error("a public key gave no error")
 	}
 }
+
+func TestSameCertificatesAs(t *testing.T) {
+	bundle := fixtures.Read("ca-bundle.pem")
+	parsed, err := ParseCertificates(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := fixtures.Read("ca-cert.pem")
+	for text, want := range map[string]bool{
+		bundle:                                   true,
+		strings.ReplaceAll(bundle, "\n", "\r\n"): true,
+		"\uFEFF" + bundle:                        true,
+		first:                                    false, // one of the two
+		first + first:                            false, // two, not these
+		fixtures.Read("ca2-cert.pem") + first:    false, // these, in another order
+		"not PEM":                                false,
+	} {
+		if got := SameCertificatesAs(parsed, text); got != want {
+			t.Errorf("SameCertificatesAs(bundle, %.40q) = %t, want %t", text, got, want)
+		}
+	}
+	if SameCertificatesAs(nil, "") {
+		t.Error("nothing parsed equals the empty text")
+	}
+}

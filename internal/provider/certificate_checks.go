@@ -17,17 +17,16 @@ import (
 // wherever it is raised.
 
 // checkPrivateKey reports a key that does not parse or does not belong to
-// the first certificate. A key error is reported only when the certificates
-// are usable, so one mistake gives one diagnostic.
-func checkPrivateKey(p path.Path, keyText, certificatesText string) diag.Diagnostics {
+// the first certificate. A mismatch is reported only when the certificates
+// are usable (parsed is not nil), so one mistake gives one diagnostic.
+func checkPrivateKey(p path.Path, keyText string, parsed []*x509.Certificate) diag.Diagnostics {
 	var diags diag.Diagnostics
 	pub, err := certs.ParsePrivateKey(keyText)
 	if err != nil {
 		diags.Append(invalidPrivateKeyDiag(p, err))
 		return diags
 	}
-	parsed, err := certs.ParseCertificates(certificatesText)
-	if err != nil {
+	if len(parsed) == 0 {
 		return diags
 	}
 	if err := certs.KeyMatchesCertificate(pub, parsed[0]); err != nil {

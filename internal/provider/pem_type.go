@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -27,6 +26,9 @@ const (
 )
 
 func (k pemKind) same(a, b string) bool {
+	if a == b {
+		return true // the common case, a value compared with itself: no decoding
+	}
 	if k == pemPrivateKey {
 		return certs.SamePrivateKey(a, b)
 	}
@@ -115,27 +117,4 @@ func (v pemValue) StringSemanticEquals(_ context.Context, newValuable basetypes.
 		return false, nil
 	}
 	return v.kind.same(v.ValueString(), other.ValueString()), nil
-}
-
-// keepPriorWhenSame is a plan modifier: the framework applies semantic
-// equality when reading and applying, but not when planning, so without it
-// a trailing newline added in the configuration would plan a replacement.
-// It must run before RequiresReplace.
-type keepPriorWhenSame struct{ kind pemKind }
-
-func (keepPriorWhenSame) Description(context.Context) string {
-	return "keeps the prior text when the configured PEM decodes to the same value"
-}
-
-func (m keepPriorWhenSame) MarkdownDescription(ctx context.Context) string {
-	return m.Description(ctx)
-}
-
-func (m keepPriorWhenSame) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	if req.StateValue.IsNull() || req.StateValue.IsUnknown() || req.PlanValue.IsNull() || req.PlanValue.IsUnknown() {
-		return
-	}
-	if m.kind.same(req.StateValue.ValueString(), req.PlanValue.ValueString()) {
-		resp.PlanValue = req.StateValue
-	}
 }

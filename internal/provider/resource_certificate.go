@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -133,8 +133,6 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Description: "PEM text of one or more certificates (a CA bundle or a chain). Compared by the " +
 					"certificates it holds, not as text: line endings, wrapping, indentation and blank lines do " +
 					"not cause a change. Changing the certificates replaces the resource.",
-				Validators:    []validator.String{pemCertificatesValidator{}},
-				PlanModifiers: []planmodifier.String{keepPriorWhenSame{kind: pemCertificates}},
 			},
 			"private_key": schema.StringAttribute{
 				Optional:   true,
@@ -144,7 +142,6 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"mTLS bindings or Zero Trust. Cloudflare never returns it: it is kept from the configuration. " +
 					"Compared by the key it holds, not as text. Changing it replaces the certificate, except " +
 					"right after an import, when a key that matches the certificate is recorded in place.",
-				PlanModifiers: []planmodifier.String{keepPriorWhenSame{kind: pemPrivateKey}},
 			},
 			"private_key_wo": schema.StringAttribute{
 				Optional:  true,
@@ -201,30 +198,29 @@ func (r *certificateResource) Configure(_ context.Context, req resource.Configur
 	r.data = data
 }
 
-// ValidateConfig checks the private key (either attribute) against the
-// certificate before any API call. The certificates attribute validates
-// itself.
+// ValidateConfig checks the certificates and the private key (either
+// attribute) before any API call, parsing each PEM once.
 func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var pemText pemValue
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("certificates"), &pemText)...)
-	certificatesText := "" // unknown yet: only the key itself is checked
-	if !pemText.IsUnknown() {
-		certificatesText = pemText.ValueString()
-	}
-	var key pemValue
-	var keyWO types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key"), &key)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key_wo"), &keyWO)...)
-	if resp.Diagnostics.HasError() {
+	var cfg certificateModel
+	if resp.Diagnostics.Append(readModel(ctx, req.Config.Raw, &cfg)...); resp.Diagnostics.HasError() {
 		return
 	}
-	for attr, v := range map[string]types.String{"private_key": key.StringValue, "private_key_wo": keyWO} {
-		if v.IsNull() || v.IsUnknown() {
-			continue
+	var parsed []*x509.Certificate // nil while unknown or invalid: only a key is checked then
+	if known(cfg.Certificates.StringValue) {
+		var err error
+		if parsed, err = certs.ParseCertificates(cfg.Certificates.ValueString()); err != nil {
+			resp.Diagnostics.Append(invalidCertificatesDiag(path.Root("certificates"), err))
 		}
-		resp.Diagnostics.Append(checkPrivateKey(path.Root(attr), v.ValueString(), certificatesText)...)
+	}
+	for attr, v := range map[string]types.String{"private_key": cfg.PrivateKey.StringValue, "private_key_wo": cfg.PrivateKeyWO} {
+		if known(v) {
+			resp.Diagnostics.Append(checkPrivateKey(path.Root(attr), v.ValueString(), parsed)...)
+		}
 	}
 }
+
+// known is true for a value that is neither null nor unknown.
+func known(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
 
 // startOperation returns the API client and a context bounded by the
 // operation's timeout. The client is nil, with an error in diags, when the
@@ -251,7 +247,7 @@ func (r *certificateResource) startOperation(
 
 func (r *certificateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan certificateModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -262,11 +258,11 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	}
 
 	// A write-only key is only in the configuration, never in the plan.
-	var keyWO types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key_wo"), &keyWO)...)
-	if resp.Diagnostics.HasError() {
+	var config certificateModel
+	if resp.Diagnostics.Append(readModel(ctx, req.Config.Raw, &config)...); resp.Diagnostics.HasError() {
 		return
 	}
+	keyWO := config.PrivateKeyWO
 	key, keyPath := plan.PrivateKey.ValueString(), path.Root("private_key")
 	if !keyWO.IsNull() {
 		key, keyPath = keyWO.ValueString(), path.Root("private_key_wo")
@@ -305,14 +301,15 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	// lost, from the listed certificate that upload stored): a read-back
 	// would cost a request per certificate and tell us nothing new.
 	plan.applyAPI(uploaded)
-	plan.refreshDetails()
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	var written diag.Diagnostics
+	resp.State.Raw, written = writeModel(ctx, &plan, req.Plan.Raw.Type())
+	resp.Diagnostics.Append(written...)
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.AccountID, plan.ID)...)
 }
 
 func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state certificateModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(readModel(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -351,8 +348,9 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.applyAPI(got)
-	state.refreshDetails()
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	var diags diag.Diagnostics
+	resp.State.Raw, diags = writeModel(ctx, &state, req.State.Raw.Type())
+	resp.Diagnostics.Append(diags...)
 }
 
 // Update changes nothing in Cloudflare: replacedBy sends every change the
@@ -361,17 +359,17 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 // or key version of an adopted certificate.
 func (r *certificateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan certificateModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.State.Raw = req.Plan.Raw
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.AccountID, plan.ID)...)
 }
 
 func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state certificateModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(readModel(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -389,8 +387,9 @@ func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteReq
 
 // applyAPI copies what the API reports into the model. Arguments the API
 // echoes are taken from it too, so drift and imports are seen; the
-// certificates type keeps the configured text when it holds the same
-// certificates, and private_key is never returned so it is left alone.
+// configured certificates text is kept when it holds the same certificates
+// (Cloudflare re-encodes PEM), and private_key is never returned so it is
+// left alone.
 func (m *certificateModel) applyAPI(c *cfapi.Certificate) {
 	m.ID = types.StringValue(c.ID)
 	switch {
@@ -400,8 +399,13 @@ func (m *certificateModel) applyAPI(c *cfapi.Certificate) {
 		m.Name = types.StringNull() // named here, unnamed in Cloudflare
 	}
 	m.CA = types.BoolValue(c.CA)
-	if c.Certificates != "" {
+	keep := c.Certificates == "" || known(m.Certificates.StringValue) && pemCertificates.same(m.Certificates.ValueString(), c.Certificates)
+	switch {
+	case !keep:
 		m.Certificates = newPEMCertificates(c.Certificates)
+		m.refreshDetails()
+	case m.FingerprintSHA256.IsNull():
+		m.refreshDetails() // state from before the details existed
 	}
 	m.reportedValues = reportedFrom(c)
 }

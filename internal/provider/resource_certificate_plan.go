@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -15,58 +16,63 @@ import (
 var _ resource.ResourceWithModifyPlan = (*certificateResource)(nil)
 
 // ModifyPlan completes the plan from what the provider knows: the default
-// account, the certificate details read from the configured PEM, and
+// account, the prior PEM text where the configured one holds the same
+// certificates or key, the certificate details read from the PEM, and
 // whether the change replaces the certificate (replacedBy). It also raises
 // the checks that depend on the provider's settings or on whether the
 // certificate is about to be uploaded. Values unknown now are checked when
 // they are known: at apply, Terraform validates and plans the resource
-// again before it asks for the upload.
+// again before it asks for the upload. It reads the plan, the config and
+// the state once each (resource_certificate_values.go), and parses the
+// certificates once.
 func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	r.planAccount(ctx, req, resp)
+	var plan, config certificateModel
+	resp.Diagnostics.Append(readModel(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Config.Raw, &config)...)
+	var state *certificateModel
+	if !req.State.Raw.IsNull() {
+		state = &certificateModel{}
+		resp.Diagnostics.Append(readModel(ctx, req.State.Raw, state)...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var plan certificateModel
-	resp.Diagnostics.Append(resp.Plan.Get(ctx, &plan)...)
+	r.planAccount(config.AccountID, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+
+	var parsed []*x509.Certificate // nil while unknown or invalid
+	if known(plan.Certificates.StringValue) {
+		parsed, _ = certs.ParseCertificates(plan.Certificates.ValueString()) // ValidateConfig has said why not
 	}
 	upload := true
-	if !req.State.Raw.IsNull() {
-		var state certificateModel
-		var keyWO types.String
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key_wo"), &keyWO)...)
-		imported, diags := isImported(ctx, req.Private)
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		replaced := replacedBy(plan, state, keyWO.ValueString(), imported)
+	if state != nil {
+		plan.keepPriorPEM(*state, parsed)
+		imported, importDiags := isImported(ctx, req.Private)
+		resp.Diagnostics.Append(importDiags...)
+		replaced := replacedBy(plan, *state, config.PrivateKeyWO.ValueString(), imported)
 		resp.RequiresReplace = append(resp.RequiresReplace, replaced...)
 		if upload = len(replaced) > 0; !upload {
 			// In place: Cloudflare keeps the certificate, so everything it
 			// reported stays as it is, null values included.
-			plan.keepAPIValues(state)
+			plan.keepAPIValues(*state)
 		}
 	}
-
-	if plan.Certificates.IsUnknown() {
+	switch {
+	case plan.Certificates.IsUnknown():
 		plan.certificateDetails = unknownDetails()
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	case parsed != nil:
+		plan.certificateDetails = detailsOf(parsed)
+	}
+	var diags diag.Diagnostics
+	resp.Plan.Raw, diags = writeModel(ctx, &plan, req.Plan.Raw.Type())
+	if resp.Diagnostics.Append(diags...); parsed == nil || diags.HasError() {
 		return
 	}
-	parsed, err := certs.ParseCertificates(plan.Certificates.ValueString())
-	if err != nil {
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-		return // the attribute's validator has said why
-	}
-	plan.certificateDetails = detailsOf(parsed)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-
 	warnDays := defaultExpiryWarningDays
 	if r.data != nil {
 		warnDays = r.data.expiryWarningDays
@@ -74,6 +80,21 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	resp.Diagnostics.Append(checkValidity(parsed, upload, warnDays, time.Now())...)
 	if upload && plan.CA.ValueBool() {
 		resp.Diagnostics.Append(checkCA(parsed[0])...)
+	}
+}
+
+// keepPriorPEM plans the prior text of certificates and private_key when
+// the configured text holds the same certificates (parsed) or the same key:
+// a new trailing newline or line ending is no change, and certainly no
+// replacement.
+func (m *certificateModel) keepPriorPEM(state certificateModel, parsed []*x509.Certificate) {
+	if prior := state.Certificates; known(prior.StringValue) && !m.Certificates.Equal(prior) && parsed != nil &&
+		certs.SameCertificatesAs(parsed, prior.ValueString()) {
+		m.Certificates = prior
+	}
+	if prior := state.PrivateKey; known(prior.StringValue) && known(m.PrivateKey.StringValue) && !m.PrivateKey.Equal(prior) &&
+		pemPrivateKey.same(prior.ValueString(), m.PrivateKey.ValueString()) {
+		m.PrivateKey = prior
 	}
 }
 
@@ -127,23 +148,18 @@ func (m *certificateModel) keepAPIValues(state certificateModel) {
 // planAccount fills account_id from the provider when the configuration
 // leaves it out, so the plan shows the account and a change of the
 // provider's account replaces the certificate instead of orphaning it.
-func (r *certificateResource) planAccount(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	var configAccount types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("account_id"), &configAccount)...)
-	if resp.Diagnostics.HasError() || !configAccount.IsNull() {
-		return
-	}
-	if r.data == nil {
+func (r *certificateResource) planAccount(configured types.String, plan *certificateModel, diags *diag.Diagnostics) {
+	switch {
+	case !configured.IsNull():
+	case r.data == nil:
 		// Provider configuration not known yet: the account stays unknown.
-		return
-	}
-	if r.data.accountID == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("account_id"), "Missing Account ID",
+	case r.data.accountID == "":
+		diags.AddAttributeError(path.Root("account_id"), "Missing Account ID",
 			"No Cloudflare account is set for this certificate. Set account_id here, or account_id in the "+
 				"provider block, or the "+EnvAccountID+" environment variable.")
-		return
+	default:
+		plan.AccountID = types.StringValue(r.data.accountID)
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("account_id"), r.data.accountID)...)
 }
 
 func detailsOf(parsed []*x509.Certificate) certificateDetails {
