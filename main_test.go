@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -111,8 +113,8 @@ func runCLI(t *testing.T, cli string, env []string, dir string, args ...string) 
 }
 
 // TestAccLogs_silentWithoutReader: with no TF_LOG* variable, the provider
-// writes nothing to stderr during a plan. A wrapper in place of the
-// provider keeps its stderr in a file.
+// writes nothing to stderr during a plan, an apply, an empty plan and a
+// destroy. A wrapper in place of the provider keeps its stderr in a file.
 func TestAccLogs_silentWithoutReader(t *testing.T) {
 	binary := buildProvider(t, t.TempDir())
 	wrapperDir := t.TempDir()
@@ -128,6 +130,10 @@ func TestAccLogs_silentWithoutReader(t *testing.T) {
 	if !strings.Contains(out, "mtls_certificate.ca will be created") {
 		t.Fatalf("the plan did not run the provider:\n%s", out)
 	}
+	// The whole cycle works so, with the loggers hidden from the framework.
+	runCLI(t, cli, env, work, "apply", "-auto-approve", "-input=false", "-no-color")
+	runCLI(t, cli, env, work, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	runCLI(t, cli, env, work, "destroy", "-auto-approve", "-input=false", "-no-color")
 	if got := readFile(t, stderrFile); got != "" {
 		t.Fatalf("the provider wrote %d bytes to stderr without any TF_LOG variable set:\n%.2000s", len(got), got)
 	}
@@ -170,4 +176,37 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	env := func(vars map[string]string) func(string) (string, bool) {
+		return func(name string) (string, bool) { v, ok := vars[name]; return v, ok }
+	}
+	for name, tc := range map[string]struct {
+		vars    map[string]string
+		applied bool
+	}{
+		"nothing set":        {nil, true},
+		"the user's GOGC":    {map[string]string{"GOGC": "50"}, false},
+		"the user's limit":   {map[string]string{"GOMEMLIMIT": "1GiB"}, false},
+		"GOGC=off is theirs": {map[string]string{"GOGC": "off"}, false},
+	} {
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+		if got := tuneGC(env(tc.vars)); got != tc.applied {
+			t.Errorf("%s: tuneGC applied = %t, want %t", name, got, tc.applied)
+		}
+		wantPercent, wantLimit := 100, int64(math.MaxInt64)
+		if tc.applied {
+			wantPercent, wantLimit = gcPercent, memoryLimit
+		}
+		if got := debug.SetGCPercent(-1); got != wantPercent {
+			t.Errorf("%s: GOGC is %d, want %d", name, got, wantPercent)
+		}
+		if got := debug.SetMemoryLimit(-1); got != wantLimit {
+			t.Errorf("%s: the memory limit is %d, want %d", name, got, wantLimit)
+		}
+	}
 }

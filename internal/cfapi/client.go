@@ -36,6 +36,9 @@ type Config struct {
 	// DefaultAttemptTimeout.
 	AttemptTimeout time.Duration
 	UserAgent      string
+	// WithoutRequestLog leaves out the request log, for a process whose
+	// logs nobody reads: it decodes and redacts every body to log it.
+	WithoutRequestLog bool
 	// HTTPClient is optional; tests use it to reach an in-process emulator.
 	HTTPClient *http.Client
 }
@@ -115,7 +118,9 @@ func New(cfg Config) (*Client, error) {
 		// sees each attempt.
 		option.WithMaxRetries(0),
 		option.WithMiddleware(newRetrier(cfg.MaxRetries, attemptTimeout, newRequestLimiter(perSecond)).middleware),
-		option.WithMiddleware(newRequestLogger(cfg).middleware),
+	}
+	if !cfg.WithoutRequestLog {
+		opts = append(opts, option.WithMiddleware(newRequestLogger(cfg).middleware))
 	}
 	if cfg.UserAgent != "" {
 		opts = append(opts, option.WithHeader("User-Agent", cfg.UserAgent))

@@ -58,6 +58,8 @@ var (
 
 type mtlsProvider struct {
 	version string
+	// withoutLogs turns the API client's request log off (see WithoutLogs).
+	withoutLogs bool
 }
 
 // New returns a constructor of the provider, as providerserver.Serve wants.
@@ -227,6 +229,7 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 		RequestsPerSecond: settings.requestsPerSecond,
 		UserAgent:         userAgent(p.version, req.TerraformVersion),
+		WithoutRequestLog: p.withoutLogs,
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Configure the mtls Provider", err.Error())

@@ -45,6 +45,15 @@ var rpcLoggings = []rpcLogging{
 	{"loggers=trace", hclog.Trace},
 }
 
+// serverOptions are how main.go serves with these loggers: with the log
+// levels OFF, it serves WithoutLogs.
+func (l rpcLogging) serverOptions() []provider.ServerOption {
+	if l.level == hclog.Off {
+		return []provider.ServerOption{provider.WithoutLogs()}
+	}
+	return nil
+}
+
 // context is a new RPC's context with loggers built as tf6server builds
 // them; tf6server's own protocol lines are not written.
 func (l rpcLogging) context(rpc string) context.Context {
@@ -124,7 +133,7 @@ type rpcFixture struct {
 	requests int
 }
 
-func newRPCFixture(tb testing.TB) *rpcFixture {
+func newRPCFixture(tb testing.TB, l rpcLogging) *rpcFixture {
 	tb.Helper()
 	token := "bench-token-" + randomHexTB(tb, 8)
 	api, err := emulator.Start(emulator.Options{APIToken: token})
@@ -133,7 +142,7 @@ func newRPCFixture(tb testing.TB) *rpcFixture {
 	}
 	tb.Cleanup(api.Close)
 	f := &rpcFixture{
-		server:    provider.NewProtocol6Server("bench")(),
+		server:    provider.NewProtocol6Server("bench", l.serverOptions()...)(),
 		api:       api,
 		accountID: randomHexTB(tb, 16),
 		name:      "bench-leaf",
@@ -313,7 +322,7 @@ func benchEachLogging(b *testing.B, rpc string, bench func(b *testing.B, f *rpcF
 	for _, l := range rpcLoggings {
 		b.Run(l.name, func(b *testing.B) {
 			b.ReportAllocs()
-			f := newRPCFixture(b)
+			f := newRPCFixture(b, l)
 			var logged func() int64
 			if l.level != hclog.NoLevel {
 				logged = captureStderr(b)
@@ -412,7 +421,7 @@ func BenchmarkReadResource(b *testing.B) {
 func TestRPCBenchmarkRequests(t *testing.T) {
 	for _, l := range rpcLoggings {
 		t.Run(l.name, func(t *testing.T) {
-			f := newRPCFixture(t)
+			f := newRPCFixture(t, l)
 			var logged func() int64
 			if l.level != hclog.NoLevel {
 				logged = captureStderr(t)

@@ -26,10 +26,27 @@ const releaseEvery = 64
 // them all. The wrapper counts RPCs in flight and does that when the
 // framework holds enough of them; an RPC never waits for it longer than
 // the release itself.
-func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
-	return func() tfprotov6.ProviderServer {
-		return newContextReleasingServer(providerserver.NewProtocol6(New(version)())())
+func NewProtocol6Server(version string, opts ...ServerOption) func() tfprotov6.ProviderServer {
+	var o serverOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
+	return func() tfprotov6.ProviderServer {
+		p := &mtlsProvider{version: version, withoutLogs: o.withoutLogs}
+		return newContextReleasingServer(providerserver.NewProtocol6(p)())
+	}
+}
+
+// ServerOption changes how NewProtocol6Server serves.
+type ServerOption func(*serverOptions)
+
+type serverOptions struct{ withoutLogs bool }
+
+// WithoutLogs is for a process whose logs nobody reads: the API client
+// keeps no request log, which decodes and redacts every request and answer
+// body to write it.
+func WithoutLogs() ServerOption {
+	return func(o *serverOptions) { o.withoutLogs = true }
 }
 
 type contextReleasingServer struct {
