@@ -146,6 +146,19 @@ func (b *bench) cleanup() {
 // measure runs everything and returns the report with targets evaluated.
 func (b *bench) measure(ctx context.Context) (*report, error) {
 	rep := &report{env: b.env, opts: b.opts}
+	if b.opts.before != "" {
+		var err error
+		if rep.before, err = readBefore(b.opts.before); err != nil {
+			return nil, fmt.Errorf("-before: %w", err)
+		}
+	}
+	if b.opts.rpcRuns > 0 {
+		logf("running the per-RPC Go benchmarks, %d runs each", b.opts.rpcRuns)
+		var err error
+		if rep.rpc, err = runRPCBenchmarks(ctx, b.root, b.opts.rpcRuns); err != nil {
+			return nil, err
+		}
+	}
 
 	logf("timing %d provider start-ups", b.opts.startupRuns)
 	var err error

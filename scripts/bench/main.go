@@ -55,6 +55,10 @@ type options struct {
 	keep        bool
 	opTimeout   time.Duration
 	releaseSize bool
+	// rpcRuns is how many times each per-RPC Go benchmark runs; 0 skips them.
+	rpcRuns int
+	// before is an earlier report whose figures the new one repeats.
+	before string
 	// floorDir is the floor's source directory; "" when it is not measured.
 	floorDir      string
 	floorExplicit bool // -floor was given: a missing directory is an error
@@ -116,6 +120,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&opts.cliPath, "cli", "", "the terraform or tofu binary; default: what scripts/ensure-cli.sh finds")
 	fs.StringVar(&opts.enforce, "enforce", enforceRequests, "which failed targets make the exit status non-zero: none, requests (request counts, a clean plan, no errors) or all")
 	fs.BoolVar(&opts.keep, "keep", false, "keep the working directory (configurations, CLI output, state) and print its path")
+	fs.StringVar(&opts.before, "before", "", "an earlier report (BENCHMARKS.md) whose latency tables, figures against the floor and targets the new report repeats under \"Before\"")
+	fs.IntVar(&opts.rpcRuns, "rpc-runs", 0, "also run the per-RPC Go benchmarks (internal/provider) this many times each and report their medians; 0 skips them")
 	fs.BoolVar(&opts.releaseSize, "release-size", true, "also build with the release flags to report that binary's size (a second, uncached build the first time)")
 	fs.DurationVar(&opts.opTimeout, "op-timeout", 20*time.Minute, "time limit for one CLI command")
 	fs.StringVar(&opts.floorDir, "floor", defaultFloorDir, "the floor provider's source directory (a Go module, built with go build), measured beside ours as the row \"floor\"; relative to the repository root; \"\" skips it. The default is used only when it exists")
@@ -140,6 +146,8 @@ func parseFlags(args []string) (options, error) {
 		return options{}, errors.New("-parallelism must not be negative")
 	case opts.runs < 1:
 		return options{}, errors.New("-runs must be at least 1")
+	case opts.rpcRuns < 0:
+		return options{}, errors.New("-rpc-runs must not be negative")
 	case opts.startupRuns < 1:
 		return options{}, errors.New("-startup-runs must be at least 1")
 	case !slices.Contains([]string{enforceNone, enforceRequests, enforceAll}, opts.enforce):

@@ -121,6 +121,8 @@ type report struct {
 	startup      startupStats
 	floorStartup startupStats
 	cells        []*cell
+	rpc          []rpcBenchmark
+	before       string // sections of an earlier report, from -before
 	targets      []target
 	total        time.Duration
 }
@@ -277,6 +279,10 @@ func (rep *report) markdown() string {
 		w("| Floor | not measured (%s) |\n\n", tableCell(env.floorMissing))
 	}
 
+	if len(rep.rpc) > 0 {
+		b.WriteString(rpcMarkdown(rep.rpc, rep.opts.rpcRuns))
+	}
+
 	w("## Provider binary and start-up\n\n| | |\n|---|---|\n")
 	w("| Binary, `go build` (the one benchmarked) | %s |\n", formatMB(env.binarySize))
 	if rep.opts.releaseSize {
@@ -353,6 +359,9 @@ func (rep *report) markdown() string {
 		w("\nThis run did not cover the targets on %s.\n", strings.Join(uncovered, "; "))
 	}
 
+	if rep.before != "" {
+		w("\n## Before\n\nThe same figures from the previous report (-before), for comparison:\n\n%s", rep.before)
+	}
 	w("\n## How the numbers were taken\n\n")
 	w(`- Every cell (variant, latency L, N) gets a fresh emulator that waits L before answering each request, and a
   workspace with N distinct self-signed ECDSA P-256 CA certificates (` + "`count = N`" + ` over a list variable).
@@ -430,6 +439,12 @@ func (rep *report) commandLine() string {
 	}
 	for _, v := range rep.opts.variants[1:] {
 		parts = append(parts, "-variant "+v.name+"=…")
+	}
+	if rep.opts.rpcRuns > 0 {
+		parts = append(parts, fmt.Sprintf("-rpc-runs %d", rep.opts.rpcRuns))
+	}
+	if rep.opts.before != "" {
+		parts = append(parts, "-before <the previous BENCHMARKS.md>")
 	}
 	switch {
 	case !rep.opts.floorExplicit:
