@@ -14,10 +14,12 @@ export TF_CLI_CONFIG_FILE="$here/cli.rc"
 cli="$("$here/ensure-cli.sh")"
 export TF_ACC_TERRAFORM_PATH="$cli"
 export TF_ACC_PROVIDER_NAMESPACE="${TF_ACC_PROVIDER_NAMESPACE:-hashicorp}"
-if "$cli" version | head -n 1 | grep -q '^OpenTofu'; then
+version="$(CHECKPOINT_DISABLE=1 "$cli" version)"
+version="${version%%$'\n'*}"
+if [[ "$version" == OpenTofu* ]]; then
 	export TF_ACC_PROVIDER_HOST="${TF_ACC_PROVIDER_HOST:-registry.opentofu.org}"
 else
 	export TF_ACC_PROVIDER_HOST="${TF_ACC_PROVIDER_HOST:-registry.terraform.io}"
 fi
-echo "with-cli: $("$cli" version | head -n 1) at $cli" >&2
+echo "with-cli: $version at $cli (provider host $TF_ACC_PROVIDER_HOST)" >&2
 exec "$@"

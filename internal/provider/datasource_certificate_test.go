@@ -307,6 +307,7 @@ func TestAccDataSourceCertificateAssociations_everyPage(t *testing.T) {
 // empty.
 func TestAccCertificate_adoptWithImportBlocks(t *testing.T) {
 	t.Parallel()
+	acctest.RequireCLI(t, acctest.ImportForEach)
 	env := acctest.New(t)
 	prefix := acctest.UniqueName(t)
 	for i := range 3 {

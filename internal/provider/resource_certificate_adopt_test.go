@@ -80,7 +80,7 @@ func TestAccCertificate_importWithWriteOnlyKeyInPlace(t *testing.T) {
 			}
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.Factories(),
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.WriteOnlyAttributes)},
 				CheckDestroy:             checkAllDeleted(t, env, name),
 				Steps:                    steps,
 			})
@@ -106,8 +106,10 @@ func TestAccCertificate_moveWithWriteOnlyKeyInPlace(t *testing.T) {
 	inPlace[0].ConfigStateChecks = append(inPlace[0].ConfigStateChecks[1:], ids.AddStateValue(adoptedLeaf, tfjsonpath.New("id")))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factoriesWithOfficial(t, env, officialV5),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		CheckDestroy:             checkAllDeleted(t, env, name),
-		Steps:                    append(steps, inPlace...),
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{
+			acctest.SkipWithout(acctest.WriteOnlyAttributes), acctest.SkipWithout(acctest.MovedFromProvider),
+		},
+		CheckDestroy: checkAllDeleted(t, env, name),
+		Steps:        append(steps, inPlace...),
 	})
 }

@@ -385,7 +385,7 @@ provider "mtls" {
 `, env.Token, env.Emulator.URL(), env.AccountID)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_4_0)},
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.TerraformData)},
 		CheckDestroy:             checkAllDeleted(t, env, name),
 		Steps: []resource.TestStep{{
 			Config: caConfig(config, name, ca.PEM),

@@ -17,7 +17,7 @@ import (
 
 // Resource identity needs Terraform 1.12 or OpenTofu 1.12; older CLIs
 // ignore the identity schema, which the rest of the suite shows is harmless.
-var identityVersions = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)}
+var identityVersions = []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.ResourceIdentity)}
 
 // expectCertificateIdentity checks the identity of a certificate against
 // the state's own account_id and id.

@@ -162,7 +162,7 @@ func TestAccCertificate_moveFromOfficial(t *testing.T) {
 
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: factoriesWithOfficial(t, env, tc.layout),
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
+				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.MovedFromProvider)},
 				CheckDestroy:             checkAllDeleted(t, env, name),
 				Steps: []resource.TestStep{
 					{
@@ -212,7 +212,7 @@ func TestAccCertificate_moveFromUnknownLayout(t *testing.T) {
 	name := acctest.UniqueName(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factoriesWithOfficial(t, env, officialLayout{schemaVersion: 7}),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.MovedFromProvider)},
 		CheckDestroy:             checkAllDeleted(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: officialConfig(env, name, true, ca.PEM, "")},

@@ -163,7 +163,7 @@ resource "mtls_certificate" "ca" {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_5_0)},
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.ImportBlocks)},
 		CheckDestroy:             checkAllDeleted(t, env, name),
 		Steps: []resource.TestStep{
 			{Config: config},

@@ -166,7 +166,7 @@ func TestAccCertificate_encryptedKeyStopsAtPlan(t *testing.T) {
 			if tc.attr == "private_key_wo" {
 				resource.Test(t, resource.TestCase{
 					ProtoV6ProviderFactories: acctest.Factories(),
-					TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+					TerraformVersionChecks:   []tfversion.TerraformVersionCheck{acctest.SkipWithout(acctest.WriteOnlyAttributes)},
 					Steps:                    []resource.TestStep{{Config: config, ExpectError: encryptedKeyError(tc.attr)}},
 				})
 				return

@@ -22,6 +22,7 @@ func TestAccCertificate_writeOnlyKey(t *testing.T) {
 	leaf := root.Issue(t, "write-only.example.com")
 	name := acctest.UniqueName(t)
 	ws := acctest.NewWorkspace(t)
+	acctest.RequireCLI(t, acctest.WriteOnlyAttributes)
 	ws.WriteFile("leaf-key.pem", leaf.KeyPEM)
 	config := func(version int) string {
 		return env.ProviderConfig() + fmt.Sprintf(`
