@@ -12,7 +12,15 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/bin/terraform-provider-mtls" .
 scripts/dev-overrides.sh "$work/bin" "$work/cli.rc" 2>/dev/null
 export TF_CLI_CONFIG_FILE="$work/cli.rc"
-cli="$(scripts/ensure-cli.sh)"
+# List resources are in the schema only from Terraform 1.14 on, so the
+# newest Terraform dumps it when it is there (../shared/bin). Without it the
+# list resource pages cannot be rendered; they are kept as committed.
+newest=1
+cli="$(scripts/ensure-cli.sh --cli terraform-1.15.9 2>/dev/null)" || {
+	newest=0
+	cli="$(scripts/ensure-cli.sh)"
+	echo "docs: Terraform 1.15.9 is not here; docs/list-resources/ is kept as committed" >&2
+}
 
 mkdir -p "$work/config"
 cat >"$work/config/main.tf" <<'HCL'
@@ -37,7 +45,15 @@ grep -q '"mtls":' "$work/schema-short.json" || {
 	exit 1
 }
 
+if [[ "$newest" == 0 ]]; then
+	# Without list resource schemas, tfplugindocs would fail on their template.
+	mv templates/list-resources "$work/list-resources.templates"
+	trap 'mv "$work/list-resources.templates" templates/list-resources; rm -rf "$work"' EXIT
+fi
 go tool tfplugindocs generate \
 	--provider-name mtls \
 	--rendered-provider-name "mtls" \
 	--providers-schema "$work/schema-short.json"
+if [[ "$newest" == 0 ]]; then
+	git checkout -- docs/list-resources
+fi

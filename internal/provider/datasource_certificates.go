@@ -106,7 +106,7 @@ func (d *certificatesDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 
-	filter, err := newCertificateFilter(cfg, time.Now())
+	filter, err := newCertificateFilter(cfg.CA, cfg.NameRegex, cfg.ExpiresWithin, time.Now())
 	if err != nil {
 		// The validators accept only values that compile; this is a defect.
 		resp.Diagnostics.AddError(summary, err.Error())
@@ -137,28 +137,29 @@ func (d *certificatesDataSource) Read(ctx context.Context, req datasource.ReadRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// certificateFilter is the data source's client-side filters.
+// certificateFilter is the client-side filters of the mtls_certificates
+// data source and of the list resource.
 type certificateFilter struct {
 	ca        *bool
 	name      *regexp.Regexp
 	expiresBy *time.Time
 }
 
-func newCertificateFilter(cfg certificatesDataSourceModel, now time.Time) (certificateFilter, error) {
+func newCertificateFilter(ca types.Bool, nameRegex, expiresWithin types.String, now time.Time) (certificateFilter, error) {
 	var f certificateFilter
-	if !cfg.CA.IsNull() {
-		ca := cfg.CA.ValueBool()
-		f.ca = &ca
+	if !ca.IsNull() {
+		v := ca.ValueBool()
+		f.ca = &v
 	}
-	if !cfg.NameRegex.IsNull() {
-		re, err := regexp.Compile(cfg.NameRegex.ValueString())
+	if !nameRegex.IsNull() {
+		re, err := regexp.Compile(nameRegex.ValueString())
 		if err != nil {
 			return f, fmt.Errorf("name_regex: %w", err)
 		}
 		f.name = re
 	}
-	if !cfg.ExpiresWithin.IsNull() {
-		d, err := parseDuration(cfg.ExpiresWithin.ValueString())
+	if !expiresWithin.IsNull() {
+		d, err := parseDuration(expiresWithin.ValueString())
 		if err != nil {
 			return f, fmt.Errorf("expires_within: %w", err)
 		}

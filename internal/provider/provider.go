@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -54,6 +55,7 @@ var accountIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 var (
 	_ provider.Provider                   = (*mtlsProvider)(nil)
 	_ provider.ProviderWithValidateConfig = (*mtlsProvider)(nil)
+	_ provider.ProviderWithListResources  = (*mtlsProvider)(nil)
 )
 
 type mtlsProvider struct {
@@ -240,6 +242,7 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		data.batch = newBatchRefresher(client)
 	}
 	resp.ResourceData = data
+	resp.ListResourceData = data
 	resp.DataSourceData = data
 	tflog.Debug(ctx, "Configured the mtls provider", map[string]any{
 		"base_url":    settings.baseURL,
@@ -263,6 +266,11 @@ func (p *mtlsProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newCertificateResource,
 	}
+}
+
+// ListResources serves `terraform query` (Terraform 1.14+).
+func (p *mtlsProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{newCertificateListResource}
 }
 
 func (p *mtlsProvider) DataSources(context.Context) []func() datasource.DataSource {
