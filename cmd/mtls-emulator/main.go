@@ -5,6 +5,8 @@
 //	              [-pem-style normalized|as-uploaded|crlf|rewrapped]
 //	              [-paging honored|ignored|inconsistent-totals|shrinking-totals]
 //	              [-latency 0s] [-ready-file PATH]
+//	              [-rate-limit QUOTA/WINDOW [-rate-limit-block 0s]
+//	               [-rate-limit-headers ietf|x-ratelimit|none]]
 //
 // Once listening it prints one key=value line per fact on stdout:
 //
@@ -12,6 +14,16 @@
 //	api_token=<the accepted token>
 //	api_email=<the accepted email, only with -email>
 //	account_id=0123456789abcdef0123456789abcdef
+//	rate_limit=<QUOTA/WINDOW, only with -rate-limit>
+//	rate_limit_block=<the block, only with a -rate-limit-block above 0>
+//	rate_limit_headers=<the header style, only with -rate-limit>
+//
+// -rate-limit enforces Cloudflare's kind of limit, a fixed window of QUOTA
+// requests per credential (1200/5m is the real one); a request over it is
+// answered 429 with Retry-After, and -rate-limit-block then refuses the
+// credential for that long, as Cloudflare does for five minutes. Every
+// answer counted against the limit carries the -rate-limit-headers style
+// of headers. Without -rate-limit, requests are not limited.
 //
 // The token is -token, else $MTLS_EMULATOR_TOKEN, else a random one, so a
 // demo never depends on a real credential. Every valid account id works and
@@ -32,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +85,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"how list and associations answer page and per_page: honored, ignored, inconsistent-totals or shrinking-totals")
 	latency := flags.Duration("latency", 0, "delay added to every request")
 	readyFile := flags.String("ready-file", "", "once listening, write the base URL to this `file` (removed on exit)")
+	rateLimit := flags.String("rate-limit", "",
+		"allow each credential QUOTA requests per WINDOW, given as `QUOTA/WINDOW`: 1200/5m is Cloudflare's (default no limit)")
+	rateLimitBlock := flags.Duration("rate-limit-block", 0,
+		"with -rate-limit, refuse a credential for this long after a request over the limit (default no block)")
+	rateLimitHeaders := flags.String("rate-limit-headers", emulator.RateLimitHeadersIETF.String(),
+		"with -rate-limit, the rate-limit headers of answers: ietf, x-ratelimit or none")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -93,6 +112,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return fmt.Errorf("-paging: %w", err)
 	}
+	limit, err := parseRateLimit(flags, *rateLimit, *rateLimitBlock, *rateLimitHeaders)
+	if err != nil {
+		return err
+	}
 	if *token == "" {
 		*token = getenv(tokenEnv)
 	}
@@ -100,12 +123,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		*token = randomToken()
 	}
 	opts := emulator.Options{
-		APIToken: *token,
-		APIEmail: *email,
-		APIKey:   *key,
-		PEMStyle: style,
-		Paging:   pagingMode,
-		Latency:  *latency,
+		APIToken:  *token,
+		APIEmail:  *email,
+		APIKey:    *key,
+		PEMStyle:  style,
+		Paging:    pagingMode,
+		Latency:   *latency,
+		RateLimit: limit,
 	}
 	if err := opts.Validate(); err != nil {
 		return err
@@ -131,6 +155,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		facts = append(facts, "api_email="+*email)
 	}
 	facts = append(facts, "account_id="+sampleAccountID)
+	if limit != nil {
+		facts = append(facts, "rate_limit="+formatRateLimit(*limit))
+		if limit.Block > 0 {
+			facts = append(facts, "rate_limit_block="+limit.Block.String())
+		}
+		facts = append(facts, "rate_limit_headers="+limit.Headers.String())
+	}
 	if _, err := fmt.Fprintln(stdout, strings.Join(facts, "\n")); err != nil {
 		running.Close()
 		return err
@@ -151,6 +182,55 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return fmt.Errorf("requests still in flight after %v were cut: %w", shutdownGrace, err)
 	}
 	return nil
+}
+
+// parseRateLimit builds the limit the -rate-limit flags ask for, nil for
+// none. The block and header flags mean nothing without a limit; setting
+// them alone is refused rather than ignored, so a script that forgot
+// -rate-limit does not believe it runs against one.
+func parseRateLimit(flags *flag.FlagSet, spec string, block time.Duration, headers string) (*emulator.RateLimit, error) {
+	if spec == "" {
+		var alone []string
+		flags.Visit(func(f *flag.Flag) {
+			if f.Name == "rate-limit-block" || f.Name == "rate-limit-headers" {
+				alone = append(alone, "-"+f.Name)
+			}
+		})
+		switch len(alone) {
+		case 0:
+		case 1:
+			return nil, fmt.Errorf("%s needs -rate-limit QUOTA/WINDOW", alone[0])
+		default:
+			return nil, fmt.Errorf("%s need -rate-limit QUOTA/WINDOW", strings.Join(alone, " and "))
+		}
+		return nil, nil
+	}
+	quotaText, windowText, ok := strings.Cut(spec, "/")
+	if !ok {
+		return nil, fmt.Errorf("-rate-limit %q: want QUOTA/WINDOW, such as 1200/5m", spec)
+	}
+	quota, err := strconv.Atoi(quotaText)
+	if err != nil || quota < 1 {
+		return nil, fmt.Errorf("-rate-limit %q: the quota %q is not a whole number of requests of at least 1", spec, quotaText)
+	}
+	window, err := time.ParseDuration(windowText)
+	if err != nil || window <= 0 {
+		return nil, fmt.Errorf("-rate-limit %q: the window %q is not a positive duration such as 5m or 30s", spec, windowText)
+	}
+	if block < 0 {
+		return nil, fmt.Errorf("-rate-limit-block %v: must not be negative (0 means no block)", block)
+	}
+	style, err := emulator.ParseRateLimitHeaders(headers)
+	if err != nil {
+		return nil, fmt.Errorf("-rate-limit-headers: %w", err)
+	}
+	return &emulator.RateLimit{Quota: quota, Window: window, Block: block, Headers: style}, nil
+}
+
+// formatRateLimit writes a limit the way -rate-limit takes it, so a
+// start-up line can be fed back as the flag.
+func formatRateLimit(l emulator.RateLimit) string {
+	return strconv.Itoa(l.Quota) + "/" + l.Window.String()
 }
 
 // requireLoopback refuses addresses other machines could reach: the

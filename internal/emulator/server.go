@@ -66,8 +66,9 @@ type Options struct {
 	// an upload is stored whether or not its answer reaches the client.
 	// Fault.Delay behaves the same way.
 	Latency time.Duration
-	// RateLimit, when set, limits each user's requests like Cloudflare
-	// does; CloudflareRateLimit is the real limit.
+	// RateLimit, when set, limits each credential's requests like
+	// Cloudflare does and adds rate-limit headers to the answers it
+	// counts; CloudflareRateLimit is the real limit.
 	RateLimit *RateLimit
 	// RandomFaults, when set, makes a random share of requests fail with
 	// server errors and dropped connections.
@@ -286,8 +287,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Rate limiting comes after authentication, as Cloudflare counts per
-	// user, and before faults and the operation, which a limited request
-	// never reaches. An injected fault takes precedence over a random one.
+	// credential, and before faults and the operation, which a limited
+	// request never reaches; it sets its headers first, so they are on
+	// whatever answer follows. An injected fault takes precedence over a
+	// random one.
 	if s.rateLimited(w, r.Header) {
 		return
 	}
@@ -455,7 +458,8 @@ func (s *Server) ResetCounts() {
 }
 
 // Reset returns the emulator to its freshly built state: no certificates,
-// associations, faults or counts, and full rate-limit buckets.
+// associations, faults or counts, and no rate-limit windows, blocks or
+// counters.
 func (s *Server) Reset() {
 	s.store.reset()
 	s.ClearFaults()
