@@ -53,12 +53,22 @@ func (c *Client) ListAll(ctx context.Context, accountID string, opts ListOptions
 // listAll is ListAll, and whether the listing is complete: false when the
 // server's total_count says it holds more than its pages served.
 func (c *Client) listAll(ctx context.Context, accountID string, opts ListOptions) ([]Certificate, bool, error) {
+	fetch, fresh, err := c.certificateFetcher(accountID, opts)
+	if err != nil {
+		return nil, false, err
+	}
+	return collectPages(ctx, "list", MaxPages, fetch, fresh)
+}
+
+// certificateFetcher returns the page fetcher of an account's listing, and
+// the filter that keeps each certificate once.
+func (c *Client) certificateFetcher(accountID string, opts ListOptions) (pageFetcher[Certificate], func(page, previous []Certificate) []Certificate, error) {
 	perPage := opts.PerPage
 	if perPage == 0 {
 		perPage = DefaultPerPage
 	}
 	if perPage < 0 {
-		return nil, false, &APIError{Operation: "list", Message: fmt.Sprintf("per_page must be positive, got %d", perPage)}
+		return nil, nil, &APIError{Operation: "list", Message: fmt.Sprintf("per_page must be positive, got %d", perPage)}
 	}
 	var types []string
 	for _, t := range opts.Types {
@@ -111,7 +121,7 @@ func (c *Client) listAll(ctx context.Context, accountID string, opts ListOptions
 		}
 		return fresh
 	}
-	return collectPages(ctx, "list", MaxPages, fetch, unseen)
+	return fetch, unseen, nil
 }
 
 // AssociationsAll returns every service that uses a certificate, reading
@@ -203,52 +213,126 @@ type pageFetcher[T any] func(ctx context.Context, page int) ([]T, *resultInfo, e
 // keeps reporting more pages and serving new items beyond limit pages, the
 // read fails with ErrTooManyPages rather than run on.
 func collectPages[T any](ctx context.Context, operation string, limit int, fetch pageFetcher[T], fresh func(page, previous []T) []T) ([]T, bool, error) {
+	p := &pager[T]{operation: operation, limit: limit, fetch: fetch, fresh: fresh}
 	out := []T{}
-	var previous []T
-	var last *resultInfo
-	stop := ""
-	page := 1
-	for ; stop == ""; page++ {
-		if page > limit {
-			return nil, false, tooManyPages(operation, limit, len(out), last)
-		}
-		items, info, err := fetch(ctx, page)
+	for !p.done() {
+		kept, err := p.next(ctx)
 		if err != nil {
 			return nil, false, err
 		}
-		if info != nil {
-			last = info
-		}
-		kept := fresh(items, previous)
 		out = append(out, kept...)
-		previous = items
-		switch {
-		case len(items) == 0:
-			stop = "empty page"
-		case len(kept) == 0:
-			stop = "page repeated items already read; the server seems to ignore the page parameter"
-		case info == nil:
-			stop = "no result_info; treated as a single page"
-		case page >= info.TotalPages:
-			stop = "last page according to result_info.total_pages"
-		}
 	}
+	return out, p.complete(), nil
+}
+
+// pager reads a list one page at a time, by collectPages' rules.
+type pager[T any] struct {
+	operation string
+	limit     int
+	fetch     pageFetcher[T]
+	fresh     func(page, previous []T) []T
+
+	read     int // pages read
+	items    int // items kept
+	previous []T
+	last     *resultInfo
+	stop     string
+}
+
+func (p *pager[T]) done() bool { return p.stop != "" }
+
+// complete reports, once done, whether the server's total_count agrees
+// with what its pages served.
+func (p *pager[T]) complete() bool { return p.last == nil || p.last.TotalCount <= p.items }
+
+// next reads the next page and returns the items fresh keeps of it.
+func (p *pager[T]) next(ctx context.Context) ([]T, error) {
+	if p.done() {
+		return nil, nil
+	}
+	if p.read >= p.limit {
+		return nil, tooManyPages(p.operation, p.limit, p.items, p.last)
+	}
+	items, info, err := p.fetch(ctx, p.read+1)
+	if err != nil {
+		return nil, err
+	}
+	p.read++
+	if info != nil {
+		p.last = info
+	}
+	kept := p.fresh(items, p.previous)
+	p.items += len(kept)
+	p.previous = items
+	switch {
+	case len(items) == 0:
+		p.stop = "empty page"
+	case len(kept) == 0:
+		p.stop = "page repeated items already read; the server seems to ignore the page parameter"
+	case info == nil:
+		p.stop = "no result_info; treated as a single page"
+	case p.read >= info.TotalPages:
+		p.stop = "last page according to result_info.total_pages"
+	}
+	if p.done() {
+		p.logEnd(ctx)
+	}
+	return kept, nil
+}
+
+func (p *pager[T]) logEnd(ctx context.Context) {
 	fields := map[string]any{
-		"operation":   operation,
-		"pages_read":  page - 1,
-		"items":       len(out),
-		"stop_reason": stop,
+		"operation":   p.operation,
+		"pages_read":  p.read,
+		"items":       p.items,
+		"stop_reason": p.stop,
 	}
-	if last != nil && last.TotalCount > len(out) {
+	if !p.complete() {
 		// The server's own totals disagree with what it served; the caller
 		// gets what could be read, and the log says why it may be short.
-		fields["reported_total_count"] = last.TotalCount
+		fields["reported_total_count"] = p.last.TotalCount
 		tflog.Warn(ctx, "Cloudflare API reported more items than it returned across its pages", fields)
-		return out, false, nil
+		return
 	}
 	tflog.Debug(ctx, "Read every page of a Cloudflare API list", fields)
-	return out, true, nil
 }
+
+// CertificatePages reads an account's certificates a page at a time, by
+// ListAll's rules, for a caller that decides after a page whether the rest
+// is worth reading. It is not safe for concurrent use.
+type CertificatePages struct {
+	p *pager[Certificate]
+}
+
+// CertificatePages starts a page-at-a-time read of an account's
+// certificates; nothing is requested until Next.
+func (c *Client) CertificatePages(accountID string, opts ListOptions) (*CertificatePages, error) {
+	fetch, fresh, err := c.certificateFetcher(accountID, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &CertificatePages{p: &pager[Certificate]{operation: "list", limit: MaxPages, fetch: fetch, fresh: fresh}}, nil
+}
+
+// Next reads the next page and returns the certificates on it not seen
+// before; nil once Done.
+func (c *CertificatePages) Next(ctx context.Context) ([]Certificate, error) { return c.p.next(ctx) }
+
+// Done reports whether every page has been read.
+func (c *CertificatePages) Done() bool { return c.p.done() }
+
+// PagesLeft is how many pages the last answer's result_info says remain
+// to be read; 0 once Done, and when the answers carry no result_info.
+func (c *CertificatePages) PagesLeft() int {
+	if c.p.done() || c.p.last == nil {
+		return 0
+	}
+	return max(c.p.last.TotalPages-c.p.read, 0)
+}
+
+// Complete reports, once Done, whether the server's total_count agrees
+// with what was read.
+func (c *CertificatePages) Complete() bool { return c.p.complete() }
 
 func tooManyPages(operation string, limit, items int, last *resultInfo) error {
 	reported := "more"

@@ -70,6 +70,7 @@ func (l *requestLimiter) wait(ctx context.Context) (time.Duration, error) {
 	} else {
 		tflog.Debug(ctx, "Holding a Cloudflare API request for the client-side rate limit", fields)
 	}
+	recordRateLimitWait(ctx, delay, fmt.Sprintf("of the provider's own pace of %g requests per second (requests_per_second)", l.perSecond))
 	if err := l.sleep(ctx, delay); err != nil {
 		reservation.CancelAt(l.now())
 		return 0, err

@@ -38,7 +38,11 @@ const (
 	maxRetryDelay   = 30 * time.Second
 	// maxRetryAfter is the longest Retry-After honored, so that a wrong
 	// header cannot stall a call for hours when no deadline would stop it.
-	maxRetryAfter = 5 * time.Minute
+	// It is a little over Cloudflare's five-minute block.
+	maxRetryAfter = 6 * time.Minute
+	// maxRateLimitedAttempts bounds the refusals for the rate limit that a
+	// call waits out when no deadline stops it first.
+	maxRateLimitedAttempts = 10
 )
 
 // retrier is the client's retry policy, installed as the outermost
@@ -47,6 +51,7 @@ type retrier struct {
 	maxRetries     int
 	attemptTimeout time.Duration
 	limiter        *requestLimiter
+	quota          *serverQuota
 	now            func() time.Time
 	sleep          func(ctx context.Context, d time.Duration) error
 	// backoff is the wait before retry n (1 for the first retry) when the
@@ -59,6 +64,7 @@ func newRetrier(maxRetries int, attemptTimeout time.Duration, limiter *requestLi
 		maxRetries:     maxRetries,
 		attemptTimeout: attemptTimeout,
 		limiter:        limiter,
+		quota:          newServerQuota(),
 		now:            time.Now,
 		sleep:          Sleep,
 		backoff:        jitteredBackoff,
@@ -75,21 +81,36 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 	call := &callAttempts{}
 	canResend := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	for {
+		if err := r.holdForQuota(ctx, req); err != nil {
+			return nil, &attemptsError{call: call, err: err}
+		}
 		if _, err := r.limiter.wait(ctx); err != nil {
+			r.quota.cancel()
 			return nil, &attemptsError{call: call, err: err}
 		}
 		call.made++
 		sent := r.now()
 		res, err := r.attempt(ctx, req, next, call)
+		r.quota.done(res, r.now())
 		recordAttempt(ctx, req, sent, res, err)
 		reason := transientReason(ctx, res, err)
 		if reason == "" {
 			return res, err
 		}
+		// A refusal for the rate limit is waited out within the
+		// operation's deadline; it does not use up max_retries, so that a
+		// block of minutes is not reported as a failure after a few
+		// attempts.
+		limited := res != nil && res.StatusCode == http.StatusTooManyRequests
+		if limited {
+			call.limited++
+		}
 		stop := ""
 		delay, source := r.delay(call.made, res)
 		switch {
-		case call.made > r.maxRetries:
+		case limited && call.limited > maxRateLimitedAttempts:
+			stop = fmt.Sprintf("Cloudflare refused %d attempts in a row for the rate limit", call.limited)
+		case !limited && call.made-call.limited > r.maxRetries:
 			if r.maxRetries > 0 {
 				stop = fmt.Sprintf("max_retries is %d", r.maxRetries)
 			}
@@ -107,7 +128,7 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 			"max_retries": r.maxRetries,
 			"reason":      reason,
 		}
-		if stop != "" || call.made > r.maxRetries {
+		if stop != "" || (!limited && call.made-call.limited > r.maxRetries) {
 			call.stop = stop
 			fields["stop_reason"] = stop
 			tflog.Warn(ctx, "Giving up on Cloudflare API request", fields)
@@ -122,8 +143,42 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		if res != nil && res.Body != nil {
 			_ = res.Body.Close()
 		}
+		if limited {
+			recordRateLimitWait(ctx, delay, fmt.Sprintf("Cloudflare refused a request for the rate limit (HTTP 429) and asked to wait %s", delay.Round(time.Second)))
+		}
 		if err := r.sleep(ctx, delay); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// holdForQuota waits while the count of requests that Cloudflare reports
+// for the token is at its reserve, and admits the request once it may go.
+// A hold that would end past the context's deadline fails at once: the
+// request is then never sent.
+func (r *retrier) holdForQuota(ctx context.Context, req *http.Request) error {
+	for {
+		hold, why := r.quota.admit(r.now())
+		if hold <= 0 {
+			return nil
+		}
+		if pastDeadline(ctx, r.now().Add(hold)) {
+			return fmt.Errorf("the request was not sent: %s, which is past the operation's deadline. Other processes may be "+
+				"using the same API token; lower their -parallelism, or raise this operation's timeout in its timeouts block",
+				why.describe())
+		}
+		fields := map[string]any{
+			"http_method":  req.Method,
+			"http_url":     req.URL.String(),
+			"wait_ms":      hold.Milliseconds(),
+			"remaining":    why.remaining,
+			"reserve":      why.reserve,
+			"rate_limited": why.refused,
+		}
+		tflog.Info(ctx, "Holding a Cloudflare API request for the API token's rate limit", fields)
+		recordRateLimitWait(ctx, hold, why.describe())
+		if err := r.sleep(ctx, hold); err != nil {
+			return err
 		}
 	}
 }
@@ -271,6 +326,8 @@ func pastDeadline(ctx context.Context, t time.Time) bool {
 // can say how many attempts there were and why there was no other.
 type callAttempts struct {
 	made int
+	// limited is how many of them were refused for the rate limit.
+	limited int
 	// stop is why a transient failure was not retried; empty when the
 	// last answer was final.
 	stop string

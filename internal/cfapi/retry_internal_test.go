@@ -59,6 +59,7 @@ func testRetrier(clock *testClock, maxRetries int) *retrier {
 	limiter.now, limiter.sleep = clock.Now, clock.Sleep
 	r := newRetrier(maxRetries, time.Second, limiter)
 	r.now, r.sleep = clock.Now, clock.Sleep
+	r.quota.jitter = func() time.Duration { return 0 }
 	r.backoff = func(n int) time.Duration { return time.Duration(n) * 100 * time.Millisecond }
 	return r
 }
