@@ -101,6 +101,15 @@ provider "mtls" {
 `, e.Emulator.URL(), e.Token, e.AccountID)
 }
 
+// ProviderConfigPerCertificateRefresh is ProviderConfig with batch_refresh
+// off, for tests of what a refresh does with a certificate's own GET.
+func (e *Env) ProviderConfigPerCertificateRefresh() string {
+	if e.Emulator == nil {
+		return "provider \"mtls\" {\n  batch_refresh = false\n}\n"
+	}
+	return e.ProviderConfigWith(fmt.Sprintf("  api_token     = %q\n  account_id    = %q\n  batch_refresh = false", e.Token, e.AccountID))
+}
+
 // ProviderConfigWith is a provider block with the given HCL body lines
 // instead of the default credentials; base_url points at the emulator.
 func (e *Env) ProviderConfigWith(body string) string {

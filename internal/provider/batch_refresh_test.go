@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +23,12 @@ const batchAccount = "0123456789abcdef0123456789abcdef"
 
 func batchFixture(t *testing.T, n int) (*emulator.Running, *cfapi.Client, []string) {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{APIToken: "tok"})
+	return batchFixtureWith(t, n, emulator.Options{APIToken: "tok"})
+}
+
+func batchFixtureWith(t *testing.T, n int, opts emulator.Options) (*emulator.Running, *cfapi.Client, []string) {
+	t.Helper()
+	em, err := emulator.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +142,120 @@ func TestBatchRefresherListsAgainWhenStale(t *testing.T) {
 	get()
 	if got := em.RequestCount(emulator.RouteList); got != 3 {
 		t.Errorf("list requests = %d, want 3 (first, after the TTL, after forget)", got)
+	}
+}
+
+// refreshAll refreshes ids through b, at most parallel at once as the CLI
+// does, and fails the test on any error or wrong answer.
+func refreshAll(t *testing.T, b *batchRefresher, ids []string, parallel int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, parallel)
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			c, err := b.get(context.Background(), batchAccount, id)
+			if err == nil && c.ID != id {
+				err = fmt.Errorf("asked for %s, got %s", id, c.ID)
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestBatchRefresherBatchesOnlyWhenItSaves: the requests a refresh costs
+// follow what the run shows. A workspace that manages every certificate of
+// its account lists it; one that manages 3 of 2,000 reads one page and
+// sends 3 GETs instead of listing 40 pages.
+func TestBatchRefresherBatchesOnlyWhenItSaves(t *testing.T) {
+	cases := []struct {
+		name             string
+		account, managed int
+		parallel         int
+		wantLists        int
+		maxGets          int
+	}{
+		// Latency lets the refreshes at the CLI's default parallelism
+		// arrive while the first page is read, as they do against the API.
+		// In listing order, the first 50 refreshes find their
+		// certificates on the first page, and the next misses are sent as
+		// GETs until they reach a quarter of the 19 pages left.
+		{"1000 of 1000 at parallelism 10", 1000, 1000, 10, 20, 4},
+		{"3 of 2000, one at a time", 2000, 3, 1, 1, 3},
+		{"3 of 2000 at once", 2000, 3, 10, 1, 3},
+		{"all 120 of 120, one at a time", 120, 120, 1, 3, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			em, client, ids := batchFixtureWith(t, tc.account, emulator.Options{APIToken: "tok", Latency: 20 * time.Millisecond})
+			refreshAll(t, newBatchRefresher(client), ids[len(ids)-tc.managed:], tc.parallel) // none on the first page, unless all
+			lists, gets := em.RequestCount(emulator.RouteList), em.RequestCount(emulator.RouteGet)
+			t.Logf("%d refreshes of an account of %d: %d list requests, %d GETs", tc.managed, tc.account, lists, gets)
+			if lists != tc.wantLists || gets > tc.maxGets {
+				t.Errorf("list requests = %d, GETs = %d; want %d and at most %d", lists, gets, tc.wantLists, tc.maxGets)
+			}
+		})
+	}
+}
+
+// TestBatchRefresherSurvivesItsFirstCaller: the refresh that starts a
+// listing gives up (its deadline passes) while the listing is slow; the
+// listing goes on, on its own context, and serves the refresh that waits
+// with a longer deadline. Each waiter keeps its own deadline.
+func TestBatchRefresherSurvivesItsFirstCaller(t *testing.T) {
+	em, client, ids := batchFixture(t, 2)
+	em.InjectFault(emulator.Fault{Route: emulator.RouteList, Delay: 300 * time.Millisecond})
+	b := newBatchRefresher(client)
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	var shortErr, longErr error
+	var got *cfapi.Certificate
+	wg.Go(func() { _, shortErr = b.get(short, batchAccount, ids[0]) })
+	time.Sleep(10 * time.Millisecond)
+	wg.Go(func() {
+		long, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		got, longErr = b.get(long, batchAccount, ids[1])
+	})
+	wg.Wait()
+	if shortErr == nil {
+		t.Errorf("the refresh with a 50 ms deadline succeeded behind a 300 ms listing")
+	}
+	if longErr != nil || got == nil || got.ID != ids[1] {
+		t.Fatalf("the refresh that waited: %v, %v; want certificate %s from the listing its first caller left", got, longErr, ids[1])
+	}
+	if lists, gets := em.RequestCount(emulator.RouteList), em.RequestCount(emulator.RouteGet); lists != 1 || gets != 0 {
+		t.Errorf("list requests = %d, GETs = %d; want 1 and 0", lists, gets)
+	}
+}
+
+// TestBatchRefresherFallsBackToGets: a listing that fails does not fail
+// the refreshes; each is served by its own GET.
+func TestBatchRefresherFallsBackToGets(t *testing.T) {
+	for _, page := range []string{"first page", "second page"} {
+		t.Run(page, func(t *testing.T) {
+			em, client, ids := batchFixture(t, 60)
+			if page == "second page" {
+				// Faults apply in order: the first page goes through, then
+				// every later list request is refused.
+				em.InjectFault(emulator.Fault{Route: emulator.RouteList, Delay: time.Millisecond})
+			}
+			em.InjectFault(emulator.Fault{Route: emulator.RouteList, Status: http.StatusForbidden, Times: 100})
+			b := newBatchRefresher(client)
+			refreshAll(t, b, ids, 10)
+			if gets := em.RequestCount(emulator.RouteGet); gets < 10 {
+				t.Errorf("GETs = %d; want the refreshes served by GETs after the listing failed", gets)
+			}
+		})
 	}
 }

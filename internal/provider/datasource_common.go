@@ -157,5 +157,6 @@ func (d *dataSourceBase) begin(ctx context.Context, summary string, account type
 		return ctx, func() {}, nil, ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	return ctx, cancel, d.data.client, accountID
+	ctx, end := withRateLimitWarning(ctx, summary, diags)
+	return ctx, func() { end(); cancel() }, d.data.client, accountID
 }

@@ -202,3 +202,28 @@ func ambiguousTwinsDetail(req cfapi.UploadRequest, twins []cfapi.Certificate) st
 	}
 	return b.String()
 }
+
+// longRateLimitWait is how long an operation may wait for a rate limit
+// before it says so in a warning: a pause of a few seconds is the client's
+// pace at work, one of this length is worth knowing about.
+const longRateLimitWait = 10 * time.Second
+
+// withRateLimitWarning returns a context that adds up the operation's rate
+// limit waits, and a function to call as the operation ends: it adds a
+// warning to diags when the waits were long, so that an apply that took
+// minutes says why.
+func withRateLimitWarning(ctx context.Context, summary string, diags *diag.Diagnostics) (context.Context, func()) {
+	ctx, waits := cfapi.WithRateLimitWaits(ctx)
+	return ctx, func() {
+		if waits.Total() < longRateLimitWait {
+			return
+		}
+		diags.AddWarning("Waited for Cloudflare's Rate Limit",
+			fmt.Sprintf("This operation (%s) waited for the API token's rate limit: %s. "+
+				"Cloudflare allows each token 1,200 requests per 5 minutes, shared by every process that uses it, "+
+				"and blocks the token for 5 minutes after a refusal; the provider follows the count Cloudflare reports "+
+				"and holds requests near the end of it rather than be refused. Other pipelines on the same token, or a "+
+				"high -parallelism, use up the count sooner.",
+				strings.TrimPrefix(summary, "Unable to "), waits.Summary()))
+	}
+}

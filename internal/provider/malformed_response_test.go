@@ -86,7 +86,8 @@ func TestAccMalformedResponse_read(t *testing.T) {
 	name := acctest.UniqueName(t)
 	// Without retries each injected answer is the one the refresh sees; a
 	// 502 would otherwise be retried past, which is right but not tested here.
-	providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  max_retries = 0", env.Token, env.AccountID))
+	// Each refresh reads its certificate with a GET, where the faults are.
+	providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  max_retries = 0\n  batch_refresh = false", env.Token, env.AccountID))
 	config := caConfig(providerBlock, name, ca.PEM)
 	storedID := func() string {
 		stored := env.Emulator.Certificates(env.AccountID)
@@ -214,7 +215,8 @@ func TestAccSparseAnswer_absentIsNull(t *testing.T) {
 	env.RequireEmulator(t)
 	ca := acctest.NewCA(t, "sparse root")
 	name := acctest.UniqueName(t)
-	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	// The refresh reads the certificate with a GET, which gets the sparse answer.
+	config := caConfig(env.ProviderConfigPerCertificateRefresh(), name, ca.PEM)
 	withData := config + "\ndata \"mtls_certificate\" \"ca\" {\n  id = mtls_certificate.ca.id\n}\n"
 	sparse := []string{"issuer", "serial_number", "signature", "expires_on", "uploaded_on", "type"}
 	nullChecks := func(address string) []statecheck.StateCheck {

@@ -91,8 +91,8 @@ type providerData struct {
 	// expiryWarningDays is how close to its expiry a certificate must be
 	// for plans to warn about it.
 	expiryWarningDays int
-	// batch serves refreshes from account listings; nil unless
-	// batch_refresh is on.
+	// batch serves refreshes from account listings; nil when
+	// batch_refresh is false.
 	batch *batchRefresher
 }
 
@@ -157,11 +157,13 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"batch_refresh": schema.BoolAttribute{
 				Optional: true,
-				Description: "Refresh certificates from paged list calls, one listing (50 certificates per " +
-					"request) shared by all certificates of an account, instead of one request per certificate: a " +
-					"plan of 1,000 certificates then costs about 20 requests instead of 1,000. A certificate missing " +
-					"from the listing is checked with its own request, so deletions outside Terraform are still " +
-					"seen. Defaults to `false`.",
+				Description: "Refresh certificates from paged list calls (50 certificates per request), one listing " +
+					"shared by every certificate of an account, when that costs fewer requests than one GET per " +
+					"certificate: a plan of 1,000 certificates then costs about 20 requests instead of 1,000, and the " +
+					"provider decides from the first page and the refreshes that come (a workspace that manages 3 of " +
+					"an account's 5,000 certificates reads one page and sends 3 GETs). A certificate missing from the " +
+					"listing is checked with its own request, so deletions outside Terraform are still seen, and a " +
+					"listing that fails falls back to GETs. Defaults to `true`; `false` sends one GET per certificate.",
 			},
 			"expiry_warning_days": schema.Int64Attribute{
 				Optional: true,
@@ -238,7 +240,10 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 	data := &providerData{client: client, accountID: settings.accountID, expiryWarningDays: settings.expiryWarningDays}
-	if cfg.BatchRefresh.ValueBool() {
+	// Batching is the default: a listing that a server pages wrongly or
+	// cuts short costs at worst the GETs it replaces, since a certificate
+	// missing from it is confirmed with one.
+	if cfg.BatchRefresh.IsNull() || cfg.BatchRefresh.IsUnknown() || cfg.BatchRefresh.ValueBool() {
 		data.batch = newBatchRefresher(client)
 	}
 	resp.ResourceData = data

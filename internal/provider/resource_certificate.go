@@ -242,7 +242,8 @@ func (r *certificateResource) startOperation(
 		return ctx, func() {}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
-	return ctx, cancel, r.data.client
+	ctx, end := withRateLimitWarning(ctx, summary, diags)
+	return ctx, func() { end(); cancel() }, r.data.client
 }
 
 func (r *certificateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -148,8 +148,10 @@ func TestAccCertificate_destroyRefusalsNeverBlameServices(t *testing.T) {
 			[]string{"because of the credentials", `"SSL and Certificates" Edit permission (ssl:edit)`, "Nothing was deleted", "code 9109"}},
 		{"401 token", emulator.Fault{Status: 401, Code: 10000, Message: "Authentication error"},
 			[]string{"because of the credentials", "code 10000: Authentication error"}},
-		{"429 after retries", emulator.Fault{Status: 429, RetryAfter: "0", Code: 971, Message: "Please wait"},
-			[]string{"Cloudflare could not delete certificate", "HTTP 429"}},
+		// Refusals for the rate limit are waited out beyond max_retries;
+		// this one never ends.
+		{"429 after retries", emulator.Fault{Status: 429, RetryAfter: "0", Code: 971, Message: "Please wait", Times: 1000},
+			[]string{"Cloudflare could not delete certificate", "HTTP 429", "in a row for the rate limit"}},
 		{"408 after retries", emulator.Fault{Status: 408}, []string{"Cloudflare could not delete certificate", "HTTP 408"}},
 		{"503 after retries", emulator.Fault{Status: 503}, []string{"Cloudflare could not delete certificate", "HTTP 503"}},
 	} {
@@ -171,7 +173,7 @@ func TestAccCertificate_destroyRefusalsNeverBlameServices(t *testing.T) {
 							stored := env.Emulator.Certificates(env.AccountID)
 							env.Emulator.SetAssociations(env.AccountID, stored[0].ID, []emulator.Association{{Service: "gateway", Status: "active"}})
 							f := tc.fault
-							f.Route, f.Times = emulator.RouteDelete, 2
+							f.Route, f.Times = emulator.RouteDelete, max(f.Times, 2)
 							env.Emulator.InjectFault(f)
 							env.Emulator.ResetCounts()
 							started = time.Now()

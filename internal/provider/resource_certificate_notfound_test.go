@@ -49,8 +49,8 @@ resource "mtls_certificate" "other" {
 func TestAccCertificate_wrongBaseURLKeepsEverything(t *testing.T) {
 	t.Parallel()
 	for name, settings := range map[string]string{
-		"per-certificate refresh": "",
-		"batch refresh":           "  batch_refresh = true",
+		"per-certificate refresh":     "  batch_refresh = false",
+		"batch refresh (the default)": "",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -135,7 +135,8 @@ func TestAccCertificate_proxyNotFound(t *testing.T) {
 	env.RequireEmulator(t)
 	ca := acctest.NewCA(t, "proxy root")
 	name := acctest.UniqueName(t)
-	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	// The gateway is in front of GETs; the refresh must send one.
+	config := caConfig(env.ProviderConfigPerCertificateRefresh(), name, ca.PEM)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(),
 		CheckDestroy:             checkAllDeleted(t, env, name),

@@ -66,7 +66,8 @@ func TestAccCertificate_uploadRetries(t *testing.T) {
 			env.RequireEmulator(t)
 			ca := acctest.NewCA(t, "retry root")
 			name := acctest.UniqueName(t)
-			providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  %s", env.Token, env.AccountID, tc.settings))
+			// Per-certificate refresh: a listing counted below is a twin lookup.
+			providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  batch_refresh = false\n  %s", env.Token, env.AccountID, tc.settings))
 			step := resource.TestStep{
 				PreConfig: func() {
 					f := tc.fault

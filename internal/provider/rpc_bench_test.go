@@ -165,6 +165,9 @@ func newRPCFixture(tb testing.TB, l rpcLogging) *rpcFixture {
 		"base_url":   tftypes.NewValue(tftypes.String, api.URL()),
 		"api_token":  tftypes.NewValue(tftypes.String, token),
 		"account_id": tftypes.NewValue(tftypes.String, f.accountID),
+		// One GET per ReadResource: with batch refresh, reads after the
+		// first would be served from a listing and measure a map lookup.
+		"batch_refresh": tftypes.NewValue(tftypes.Bool, false),
 	}))
 	f.configure(tb)
 
