@@ -252,7 +252,11 @@ func (w *RateLimitWaits) Add(other *RateLimitWaits) {
 func (w *RateLimitWaits) Summary() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return fmt.Sprintf("%s in %d waits; the last because %s", w.total.Round(time.Second), w.count, w.reason)
+	waits := "waits"
+	if w.count == 1 {
+		waits = "wait"
+	}
+	return fmt.Sprintf("%s in %d %s; the last because %s", w.total.Round(time.Second), w.count, waits, w.reason)
 }
 
 func recordRateLimitWait(ctx context.Context, d time.Duration, reason string) {

@@ -292,7 +292,7 @@ func TestRetrierHoldsForServerCount(t *testing.T) {
 	if got := waits.Total(); got != 40*time.Second+resetMargin {
 		t.Errorf("RateLimitWaits.Total() = %s", got)
 	}
-	if s := waits.Summary(); !strings.Contains(s, "41s in 1 waits") || !strings.Contains(s, "5 requests left") {
+	if s := waits.Summary(); !strings.Contains(s, "41s in 1 wait;") || !strings.Contains(s, "5 requests left") {
 		t.Errorf("Summary() = %q", s)
 	}
 

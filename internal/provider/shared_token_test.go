@@ -59,6 +59,9 @@ func TestAccSharedToken_fourWorkspacesNeverRefused(t *testing.T) {
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			var failures []string
+			// Commands that warned of a long wait; Terraform does not show
+			// the warnings of the refresh that a destroy starts with.
+			warned := 0
 			stored := make([]int, workspaces)
 			for i, ws := range wss {
 				wg.Go(func() {
@@ -68,11 +71,14 @@ func TestAccSharedToken_fourWorkspacesNeverRefused(t *testing.T) {
 						{"destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=5"},
 					} {
 						r := ws.Run(args...)
+						mu.Lock()
 						if args[0] == "apply" {
-							mu.Lock()
 							stored[i] = len(stateIDs(t, ws))
-							mu.Unlock()
 						}
+						if strings.Contains(r.Stdout+r.Stderr, "Waited for Cloudflare's Rate Limit") {
+							warned++
+						}
+						mu.Unlock()
 						if r.ExitCode != 0 {
 							mu.Lock()
 							failures = append(failures, fmt.Sprintf("workspace %d: %s exited %d\n%s\n%s", i, args[0], r.ExitCode, r.Stdout, r.Stderr))
@@ -95,8 +101,8 @@ func TestAccSharedToken_fourWorkspacesNeverRefused(t *testing.T) {
 			}
 			stats := env.Emulator.RateLimitStats()
 			t.Logf("%d workspaces x %d certificates, apply + plan + destroy at once: %s, %d requests (%v), "+
-				"%d refused, fewest left in a window %d, %d blocks",
-				workspaces, perWorkspace, elapsed.Round(time.Millisecond), total, counts, stats.Refused, stats.LowestRemaining, stats.Blocks)
+				"%d refused, fewest left in a window %d, %d blocks; %d commands warned of a long wait",
+				workspaces, perWorkspace, elapsed.Round(time.Millisecond), total, counts, stats.Refused, stats.LowestRemaining, stats.Blocks, warned)
 			if stats.Refused != 0 || stats.Blocks != 0 {
 				t.Errorf("the rate limit refused %d requests and blocked the token %d times; want none", stats.Refused, stats.Blocks)
 			}
@@ -124,7 +130,43 @@ func TestAccSharedToken_fourWorkspacesNeverRefused(t *testing.T) {
 				if stats.LowestRemaining > 40 {
 					t.Errorf("fewest left in a window %d: the count never came near the reserve", stats.LowestRemaining)
 				}
+
 			}
 		})
+	}
+}
+
+// TestAccCertificate_rateLimitWaitWarns: an apply held for the rate limit
+// succeeds without a refusal and ends with a warning that says how long it
+// waited and why. 30 uploads against 40 requests per 15 s: the count
+// reaches the reserve (half of so small a quota, 20) and the rest wait for
+// the reset.
+func TestAccCertificate_rateLimitWaitWarns(t *testing.T) {
+	t.Parallel()
+	env := acctest.NewWithOptions(t, emulator.Options{
+		RateLimit: &emulator.RateLimit{Quota: 40, Window: 15 * time.Second, Block: time.Minute},
+	})
+	env.RequireEmulator(t)
+	ws := acctest.NewWorkspace(t)
+	manyCertificates(t, ws, env.ProviderConfig(), acctest.UniqueName(t), 30)
+	ws.Init()
+	t.Cleanup(func() { ws.Run("destroy", "-auto-approve", "-input=false", "-no-color") })
+	start := time.Now()
+	r := ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=5")
+	elapsed := time.Since(start)
+	out := strings.Join(strings.Fields(r.Stdout+r.Stderr), " ") // the CLI wraps lines
+	t.Logf("apply of 30 certificates held for the rate limit: %s", elapsed.Round(time.Millisecond))
+	for _, want := range []string{"Warning: Waited for Cloudflare's Rate Limit", "waited for the API token's rate limit",
+		"requests left for this API token", "quota 40 requests per 15s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the apply's output lacks %q:\n%s", want, out)
+		}
+	}
+	stats := env.Emulator.RateLimitStats()
+	if stats.Refused != 0 || env.Emulator.CertificateCount(env.AccountID) != 30 {
+		t.Errorf("%d refused, %d stored; want 0 and 30", stats.Refused, env.Emulator.CertificateCount(env.AccountID))
+	}
+	if elapsed < 10*time.Second {
+		t.Errorf("the apply took %s: it did not wait for the window to reset", elapsed.Round(time.Millisecond))
 	}
 }
