@@ -138,10 +138,12 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
 				Description: fmt.Sprintf("How many times a request that failed for a transient reason (HTTP 408, "+
-					"429, 5XX, a connection error, or no answer within %s) is sent again, within the operation's "+
+					"5XX, a connection error, or no answer within %s) is sent again, within the operation's "+
 					"timeout. Waits follow the API's `Retry-After` when it sends one, and otherwise grow from half "+
-					"a second up to 30 seconds. Other 4XX answers are never retried. An upload whose answer was lost "+
-					"and that Cloudflare had stored is recorded, not uploaded twice. Defaults to %d.",
+					"a second up to 30 seconds. A refusal for the rate limit (HTTP 429) is waited out within the "+
+					"operation's timeout without using up these retries. Other 4XX answers are never retried. An "+
+					"upload whose answer was lost and that Cloudflare had stored is recorded, not uploaded twice. "+
+					"Defaults to %d.",
 					cfapi.DefaultAttemptTimeout, defaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 10)},
 			},
@@ -150,8 +152,10 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Description: fmt.Sprintf("Pace of API requests, retries included, once a first burst of %d "+
 					"requests is spent. Like Cloudflare's own limit (%d requests per 5 minutes per user), it is "+
 					"shared by every resource and data source of this provider block, so a very large apply at a "+
-					"high `-parallelism` slows down instead of running into HTTP 429. Lower it when other tools "+
-					"use the same Cloudflare user. Between %g and %d; defaults to %g.",
+					"high `-parallelism` slows down instead of running into HTTP 429. Beyond it, the provider "+
+					"follows the count of requests left that Cloudflare reports for the token (which other "+
+					"processes on the token lower too) and holds requests near its end until it resets. Between "+
+					"%g and %d; defaults to %g.",
 					cfapi.RateLimitBurst, cfapi.RateLimitBurst, minRequestsPerSecond, maxRequestsPerSecond, cfapi.DefaultRequestsPerSecond),
 				Validators: []validator.Float64{float64validator.Between(minRequestsPerSecond, maxRequestsPerSecond)},
 			},
