@@ -11,6 +11,7 @@
 // Once listening it prints one key=value line per fact on stdout:
 //
 //	base_url=http://127.0.0.1:8787/client/v4
+//	control_url=http://127.0.0.1:8787/__emulator
 //	api_token=<the accepted token>
 //	api_email=<the accepted email, only with -email>
 //	account_id=0123456789abcdef0123456789abcdef
@@ -24,6 +25,43 @@
 // credential for that long, as Cloudflare does for five minutes. Every
 // answer counted against the limit carries the -rate-limit-headers style
 // of headers. Without -rate-limit, requests are not limited.
+//
+// control_url is the control API, which drives the emulator by hand as
+// tests drive it in-process. It takes the same credentials as the API
+// (Authorization: Bearer <api_token>, or the -email/-key pair) and answers
+// 403 without them: loopback keeps other machines out but not other local
+// users, and the token is one the user already has (it is printed above and
+// is in their Terraform configuration). Bodies and answers are JSON, in the
+// API's envelope; bad input is a 400 naming the field. The endpoints:
+//
+//	PUT    /__emulator/accounts/{account_id}/mtls_certificates/{id}/associations
+//	       {"associations":[{"service":"gateway","status":"active"}],"drain_after":"10s"}
+//	       mark a certificate as used by these services (404 if it does not
+//	       exist), so the API refuses to delete it; with drain_after, the
+//	       associations are cleared after that long, as a service letting go.
+//	DELETE /__emulator/accounts/{account_id}/mtls_certificates/{id}/associations
+//	       drain them now.
+//	POST   /__emulator/faults
+//	       {"route":"delete","status":503,"retry_after":"2","times":2}
+//	       make the next requests to a route fail: route is list, upload,
+//	       get, delete or associations; also method, code, message, delay
+//	       ("500ms"), drop_connection, commit_then_drop, body, content_type,
+//	       commit_then_body (see emulator.Fault).
+//	GET    /__emulator/requests
+//	       request counts by route, and the rate limit's stats with -rate-limit.
+//	POST   /__emulator/reset
+//	       forget every certificate, association, fault and count.
+//	GET    /__emulator/certificates?account_id={account_id}
+//	       an account's certificates, with their associations.
+//
+// For example:
+//
+//	curl -X PUT -H "Authorization: Bearer $TOKEN" \
+//	  -d '{"associations":[{"service":"gateway","status":"active"}]}' \
+//	  http://127.0.0.1:8787/__emulator/accounts/0123456789abcdef0123456789abcdef/mtls_certificates/$ID/associations
+//
+// Control requests are not counted and not subject to -latency or
+// -rate-limit.
 //
 // The token is -token, else $MTLS_EMULATOR_TOKEN, else a random one, so a
 // demo never depends on a real credential. Every valid account id works and
@@ -150,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 
-	facts := []string{"base_url=" + running.URL(), "api_token=" + *token}
+	facts := []string{"base_url=" + running.URL(), "control_url=" + running.ControlURL(), "api_token=" + *token}
 	if *email != "" {
 		facts = append(facts, "api_email="+*email)
 	}

@@ -57,10 +57,11 @@ func TestRunServesUntilCanceled(t *testing.T) {
 		facts[k] = v
 	}
 	want := map[string]string{
-		"base_url":   baseURL,
-		"api_token":  "env-token",
-		"api_email":  "demo@example.com",
-		"account_id": sampleAccountID,
+		"base_url":    baseURL,
+		"control_url": strings.TrimSuffix(baseURL, "/client/v4") + "/__emulator",
+		"api_token":   "env-token",
+		"api_email":   "demo@example.com",
+		"account_id":  sampleAccountID,
 	}
 	for k, v := range want {
 		if facts[k] != v {
@@ -83,6 +84,23 @@ func TestRunServesUntilCanceled(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("list with the printed token: HTTP %d", resp.StatusCode)
+	}
+
+	// The printed control URL serves the control API, with the printed token.
+	for token, wantStatus := range map[string]int{"env-token": http.StatusOK, "other": http.StatusForbidden} {
+		req, err := http.NewRequest(http.MethodGet, facts["control_url"]+"/requests", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != wantStatus {
+			t.Errorf("control API with token %q: HTTP %d, want %d", token, resp.StatusCode, wantStatus)
+		}
 	}
 
 	cancel()

@@ -1,6 +1,8 @@
 # The demo that `make demo` applies against the local emulator. It uploads a
-# CA bundle and a leaf certificate with its key, shows what Cloudflare
-# reports about them, and is destroyed again by `make demo`.
+# CA bundle and a leaf certificate with its key and shows what Cloudflare
+# reports about them. `make demo` then marks the bundle as used by a
+# Cloudflare service, shows destroy refusing to delete it, and destroys
+# everything once the service lets go.
 terraform {
   required_providers {
     mtls = {
@@ -27,6 +29,19 @@ resource "mtls_certificate" "client_ca" {
     file("${var.certs_dir}/root-ca.pem"),
     file("${var.certs_dir}/second-ca.pem"),
   ])
+
+  # Only so that destroy deletes the bundle first: while a service uses it,
+  # the refused delete stops the destroy before the leaf is deleted too.
+  depends_on = [mtls_certificate.worker_client]
+
+  timeouts {
+    # Short for the demo. A delete refused because services use the
+    # certificate waits for them to let go, up to this timeout (2 minutes by
+    # default; sooner when the associations stop changing for 30 s). The
+    # demo's service lets go only after the first destroy has given up, so
+    # 5 s makes that destroy fail quickly, naming the service.
+    delete = "5s"
+  }
 }
 
 resource "mtls_certificate" "worker_client" {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -95,26 +96,35 @@ func (q *faultQueue) take(route, method string) (Fault, bool) {
 // panics on an unknown route or a nonsensical fault, since either is a
 // mistake in the calling test.
 func (s *Server) InjectFault(f Fault) {
-	if !slices.Contains(allRoutes, f.Route) {
-		panic(fmt.Sprintf("emulator: InjectFault: unknown route %q (want one of %v)", f.Route, allRoutes))
-	}
-	switch {
-	case f.Body == nil && f.Status != 0 && (f.Status < 400 || f.Status > 599):
-		panic(fmt.Sprintf("emulator: InjectFault: status %d is not an HTTP error status", f.Status))
-	case f.Body != nil && f.Status != 0 && (f.Status < 200 || f.Status > 599):
-		panic(fmt.Sprintf("emulator: InjectFault: status %d cannot carry a body", f.Status))
-	case f.Body != nil && (f.DropConnection || f.CommitThenDrop):
-		panic("emulator: InjectFault: a dropped connection sends no Body")
-	case f.Body == nil && (f.ContentType != "" || f.CommitThenBody):
-		panic("emulator: InjectFault: ContentType and CommitThenBody need a Body")
-	}
-	if f.Times < 0 || f.Delay < 0 {
-		panic("emulator: InjectFault: Times and Delay must not be negative")
+	if err := f.validate(); err != nil {
+		panic("emulator: InjectFault: " + err.Error())
 	}
 	times := max(f.Times, 1)
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.byRoute[f.Route] = append(s.faults.byRoute[f.Route], &pendingFault{fault: f, remaining: times})
+}
+
+// validate reports what makes f unusable: an unknown route or parts that
+// contradict each other. The control API answers its error as a 400, so
+// each names the fields in the control API's spelling too.
+func (f Fault) validate() error {
+	if !slices.Contains(allRoutes, f.Route) {
+		return fmt.Errorf("unknown route %q (want one of %v)", f.Route, allRoutes)
+	}
+	switch {
+	case f.Body == nil && f.Status != 0 && (f.Status < 400 || f.Status > 599):
+		return fmt.Errorf("status %d is not an HTTP error status", f.Status)
+	case f.Body != nil && f.Status != 0 && (f.Status < 200 || f.Status > 599):
+		return fmt.Errorf("status %d cannot carry a body", f.Status)
+	case f.Body != nil && (f.DropConnection || f.CommitThenDrop):
+		return errors.New("a dropped connection (drop_connection, commit_then_drop) sends no body")
+	case f.Body == nil && (f.ContentType != "" || f.CommitThenBody):
+		return errors.New("content_type and commit_then_body need a body")
+	case f.Times < 0 || f.Delay < 0:
+		return errors.New("times and delay must not be negative")
+	}
+	return nil
 }
 
 // ClearFaults drops every queued fault.

@@ -223,6 +223,11 @@ type Server struct {
 
 	countsMu sync.Mutex
 	counts   map[string]int
+
+	// drainMu guards drains, the associations the control API is to clear
+	// later; it is taken before the store's lock.
+	drainMu sync.Mutex
+	drains  map[drainKey]*pendingDrain
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -247,6 +252,7 @@ func New(opts Options) *Server {
 		store:  newStore(opts.AllowDuplicates),
 		faults: newFaultQueue(),
 		counts: map[string]int{},
+		drains: map[drainKey]*pendingDrain{},
 	}
 	if opts.RateLimit != nil {
 		s.limiter = newRateLimiter(*opts.RateLimit)
@@ -261,6 +267,10 @@ func New(opts Options) *Server {
 // emulated behavior: credentials are checked before the route, so an
 // unauthenticated client learns nothing about which paths exist.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isControlPath(r.URL.Path) {
+		s.serveControl(w, r)
+		return
+	}
 	m := matchRoute(r.URL.Path, r.Method)
 	if m.route != "" {
 		s.countRequest(m.route)
@@ -459,8 +469,9 @@ func (s *Server) ResetCounts() {
 
 // Reset returns the emulator to its freshly built state: no certificates,
 // associations, faults or counts, and no rate-limit windows, blocks or
-// counters.
+// counters, and no associations waiting to be drained.
 func (s *Server) Reset() {
+	s.cancelDrains()
 	s.store.reset()
 	s.ClearFaults()
 	s.ResetCounts()

@@ -150,6 +150,23 @@ func (st *store) setAssociations(accountID, certID string, assoc []Association) 
 	a.associations[certID] = slices.Clone(assoc)
 }
 
+// setExistingAssociations is setAssociations for a certificate that must
+// exist: errNotFound otherwise.
+func (st *store) setExistingAssociations(accountID, certID string, assoc []Association) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a, _, err := st.locateLocked(accountID, certID)
+	if err != nil {
+		return err
+	}
+	if len(assoc) == 0 {
+		delete(a.associations, certID)
+		return nil
+	}
+	a.associations[certID] = slices.Clone(assoc)
+	return nil
+}
+
 func (st *store) clearAssociations() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -209,14 +226,19 @@ func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ st
 }
 
 // SetAssociations records which services use a certificate; a non-empty
-// list makes DELETE refuse it. An empty list removes the associations.
+// list makes DELETE refuse it. An empty list removes the associations. It
+// cancels a drain the control API scheduled for the certificate.
 func (s *Server) SetAssociations(accountID, certID string, assoc []Association) {
+	s.drainMu.Lock()
+	defer s.drainMu.Unlock()
+	s.cancelDrainLocked(drainKey{accountID, certID})
 	s.store.setAssociations(accountID, certID, assoc)
 }
 
 // ClearAssociations removes the associations of every certificate in every
-// account.
+// account, and cancels the drains the control API scheduled.
 func (s *Server) ClearAssociations() {
+	s.cancelDrains()
 	s.store.clearAssociations()
 }
 
