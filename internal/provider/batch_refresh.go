@@ -53,7 +53,10 @@ type batchRefresher struct {
 // listing is one account's listing, read a page at a time. Its fields
 // after first and rest are guarded by batchRefresher.mu.
 type listing struct {
-	taken time.Time
+	// readAt is when the listing was last read to the end of what is
+	// decided: its first page, or every page. Its age counts from then, so
+	// a listing that took long to read is not stale as soon as it is done.
+	readAt time.Time
 	// first is closed once the first page is read or the listing failed.
 	first chan struct{}
 	// rest is closed once every page is read or the listing failed; nil
@@ -157,19 +160,7 @@ func (b *batchRefresher) current(ctx context.Context, accountID, id string) (*li
 	if ok {
 		select {
 		case <-l.first:
-			if b.now().Sub(l.taken) > batchRefreshTTL {
-				ok = false
-			} else if l.rest != nil {
-				select {
-				case <-l.rest:
-					if l.err != nil {
-						ok = false // failed: take a new one
-					}
-				default:
-				}
-			} else if l.err != nil {
-				ok = false
-			}
+			ok = b.usableLocked(l)
 		default:
 			l.early = append(l.early, id)
 			return l, true
@@ -178,7 +169,7 @@ func (b *batchRefresher) current(ctx context.Context, accountID, id string) (*li
 	if ok {
 		return l, false
 	}
-	l = &listing{taken: b.now(), first: make(chan struct{}), byID: map[string]cfapi.Certificate{}, early: []string{id}}
+	l = &listing{first: make(chan struct{}), byID: map[string]cfapi.Certificate{}, early: []string{id}}
 	b.listings[accountID] = l
 	// The listing outlives the refresh that starts it, keeping its logger.
 	listCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchListTimeout)
@@ -195,6 +186,24 @@ func (b *batchRefresher) current(ctx context.Context, accountID, id string) (*li
 	return l, true
 }
 
+// usableLocked reports whether a listing whose first page is read may
+// serve another refresh: not when it failed, nor when it is older than
+// batchRefreshTTL since its last read; one whose rest is being read is
+// waited for.
+func (b *batchRefresher) usableLocked(l *listing) bool {
+	if l.err != nil {
+		return false
+	}
+	if l.rest != nil {
+		select {
+		case <-l.rest:
+		default:
+			return true
+		}
+	}
+	return b.now().Sub(l.readAt) <= batchRefreshTTL
+}
+
 // readFirst reads the first page, then decides from the refreshes that
 // have come meanwhile whether to read the rest at once.
 func (b *batchRefresher) readFirst(l *listing, accountID string) {
@@ -209,6 +218,7 @@ func (b *batchRefresher) readFirst(l *listing, accountID string) {
 	for _, c := range page {
 		l.byID[c.ID] = c
 	}
+	l.readAt = b.now()
 	if l.pages.Done() {
 		defer l.cancel()
 		l.complete = l.pages.Complete()
@@ -254,6 +264,7 @@ func (b *batchRefresher) readRestLocked(l *listing) {
 		for _, c := range got {
 			l.byID[c.ID] = c
 		}
+		l.readAt = b.now()
 		l.complete = l.pages.Complete()
 		tflog.Debug(l.ctx, "Listed the account for batch refresh", map[string]any{
 			"certificates": len(l.byID), "complete": l.complete,

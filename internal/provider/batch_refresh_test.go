@@ -259,3 +259,18 @@ func TestBatchRefresherFallsBackToGets(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchRefresherSlowListingIsNotStale: a listing that takes longer
+// than the TTL to read is fresh when it is done, so the refreshes that come
+// after it use it rather than start another.
+func TestBatchRefresherSlowListingIsNotStale(t *testing.T) {
+	em, client, ids := batchFixtureWith(t, 120, emulator.Options{APIToken: "tok", Latency: 20 * time.Millisecond})
+	b := newBatchRefresher(client)
+	// The clock runs 1,000 times as fast: each 20 ms page takes 20 s.
+	start := time.Now()
+	b.now = func() time.Time { return start.Add(time.Since(start) * 1000) }
+	refreshAll(t, b, ids, 10)
+	if lists, gets := em.RequestCount(emulator.RouteList), em.RequestCount(emulator.RouteGet); lists != 3 || gets > 1 {
+		t.Errorf("list requests = %d, GETs = %d; want one listing of 3 pages (and at most a GET while deciding)", lists, gets)
+	}
+}
