@@ -21,6 +21,18 @@ type apiServer struct {
 	peak     atomic.Int64
 }
 
+// startTokenAPIServer starts an emulator that accepts a fresh random
+// token, and returns it with the token.
+func startTokenAPIServer(opts emulator.Options) (*apiServer, string, error) {
+	token, err := randomToken()
+	if err != nil {
+		return nil, "", err
+	}
+	opts.APIToken = token
+	em, err := startAPIServer(opts)
+	return em, token, err
+}
+
 func startAPIServer(opts emulator.Options) (*apiServer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err

@@ -190,6 +190,11 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 			}
 		}
 	}
+	if b.opts.runScale() {
+		if rep.scale, err = b.measureScale(ctx, rep); err != nil {
+			return nil, err
+		}
+	}
 	rep.targets = evaluateTargets(rep)
 	return rep, nil
 }
@@ -218,11 +223,7 @@ type opResult struct {
 
 func (b *bench) runCell(ctx context.Context, v variant, latency time.Duration, n int) (*cell, error) {
 	dir := filepath.Join(b.work, "cells", fmt.Sprintf("%s-%s-%d", v.name, latency, n))
-	token, err := randomToken()
-	if err != nil {
-		return nil, err
-	}
-	em, err := startAPIServer(emulator.Options{APIToken: token, Latency: latency})
+	em, token, err := startTokenAPIServer(emulator.Options{Latency: latency})
 	if err != nil {
 		return nil, err
 	}

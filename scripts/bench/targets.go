@@ -165,7 +165,7 @@ func evaluateTargets(rep *report) []target {
 			result: passIf(rep.env.binarySize < maxBinaryBytes),
 		},
 	)
-	return out
+	return append(out, scaleTargets(rep.scale)...)
 }
 
 // floorTargets compare the default variant with the floor at N =

@@ -54,10 +54,17 @@ func generateCertificates(n int) ([]string, error) {
 // certificates from a tfvars file, and a provider block pointing at the
 // emulator plus the variant's extra attributes.
 func writeWorkspace(dir, baseURL, token string, v variant, pems []string) error {
+	return writeWorkspaceNamed(dir, baseURL, token, v, pems, "bench")
+}
+
+// writeWorkspaceNamed is writeWorkspace with the certificates of our
+// provider named <prefix>-<index>, so workspaces that share an account can
+// tell theirs apart.
+func writeWorkspaceNamed(dir, baseURL, token string, v variant, pems []string, prefix string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil { //nolint:gosec // G703: a folder in the benchmark's temporary directory.
 		return err
 	}
-	config := ourConfig(baseURL, token, v.hcl)
+	config := ourConfig(baseURL, token, v.hcl, prefix)
 	if v.floor {
 		config = floorConfig(baseURL, token)
 	}
@@ -74,7 +81,7 @@ func writeWorkspace(dir, baseURL, token string, v variant, pems []string) error 
 // ourConfig is our provider's configuration. Its source names the registry
 // host so that the address matches the one the provider prints in -debug
 // mode, whichever CLI runs it.
-func ourConfig(baseURL, token, extraHCL string) string {
+func ourConfig(baseURL, token, extraHCL, namePrefix string) string {
 	var b strings.Builder
 	b.WriteString(`terraform {
   required_providers {
@@ -103,8 +110,9 @@ variable "pems" {
 
 resource "mtls_certificate" "c" {
   count        = length(var.pems)
-  name         = "bench-${count.index}"
-  ca           = true
+`)
+	fmt.Fprintf(&b, "  name         = \"%s-${count.index}\"\n", namePrefix)
+	b.WriteString(`  ca           = true
   certificates = var.pems[count.index]
 }
 `)
