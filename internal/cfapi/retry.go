@@ -100,8 +100,8 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		// A refusal for the rate limit is waited out within the
 		// operation's deadline; it does not use up max_retries, so that a
 		// block of minutes is not reported as a failure after a few
-		// attempts.
-		limited := res != nil && res.StatusCode == http.StatusTooManyRequests
+		// attempts. max_retries = 0 still means no retry at all.
+		limited := r.maxRetries > 0 && res != nil && res.StatusCode == http.StatusTooManyRequests
 		if limited {
 			call.limited++
 		}

@@ -348,3 +348,19 @@ func TestRetrierRateLimitedDoesNotUseRetries(t *testing.T) {
 		t.Errorf("endless 429s without a deadline: %d attempts, want %d", len(s.bodies), maxRateLimitedAttempts+1)
 	}
 }
+
+// TestRetrierNoRetriesMeansNone: with max_retries 0 a 429 is the answer,
+// not waited out; the fuzzer found the client retrying it for minutes.
+func TestRetrierNoRetriesMeansNone(t *testing.T) {
+	clock := newTestClock()
+	r := testRetrier(clock, 0)
+	s := &scripted{steps: []step{{status: 429}, {status: 200}}}
+	res, err := r.middleware(newRequest(context.Background(), t, http.MethodGet, ""), s.next)
+	if err != nil || res.StatusCode != 429 {
+		t.Fatalf("got %v %v, want the 429", res, err)
+	}
+	_ = res.Body.Close()
+	if len(s.bodies) != 1 || clock.total() != 0 {
+		t.Errorf("%d attempts, waited %s; want 1 and none", len(s.bodies), clock.total())
+	}
+}

@@ -141,7 +141,8 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 					"5XX, a connection error, or no answer within %s) is sent again, within the operation's "+
 					"timeout. Waits follow the API's `Retry-After` when it sends one, and otherwise grow from half "+
 					"a second up to 30 seconds. A refusal for the rate limit (HTTP 429) is waited out within the "+
-					"operation's timeout without using up these retries. Other 4XX answers are never retried. An "+
+					"operation's timeout without using up these retries (0 turns every retry off, 429s included). "+
+					"Other 4XX answers are never retried. An "+
 					"upload whose answer was lost and that Cloudflare had stored is recorded, not uploaded twice. "+
 					"Defaults to %d.",
 					cfapi.DefaultAttemptTimeout, defaultMaxRetries),
