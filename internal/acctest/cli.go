@@ -58,13 +58,9 @@ type Workspace struct {
 	env     []string
 }
 
-// NewWorkspace makes an empty working directory and serves the provider for
-// it until the test ends. Like the plugin-testing acceptance tests, it
-// skips the test unless TF_ACC is set; it also skips unless
-// TF_ACC_TERRAFORM_PATH names the CLI. scripts/with-cli.sh sets that and
-// the provider address variables; `make test` adds TF_ACC. Run Init before
-// any other command.
-func NewWorkspace(t *testing.T) *Workspace {
+// cliPathOrSkip is the CLI in TF_ACC_TERRAFORM_PATH; without TF_ACC or
+// without a CLI it skips the test.
+func cliPathOrSkip(t *testing.T) string {
 	t.Helper()
 	if os.Getenv(envAcc) == "" {
 		t.Skipf("set %s=1 to run tests that drive the CLI", envAcc)
@@ -73,6 +69,18 @@ func NewWorkspace(t *testing.T) *Workspace {
 	if cli == "" {
 		t.Skipf("set %s to a terraform or tofu binary (scripts/with-cli.sh does) to run tests that drive the CLI", envCLIPath)
 	}
+	return cli
+}
+
+// NewWorkspace makes an empty working directory and serves the provider for
+// it until the test ends. Like the plugin-testing acceptance tests, it
+// skips the test unless TF_ACC is set; it also skips unless
+// TF_ACC_TERRAFORM_PATH names the CLI. scripts/with-cli.sh sets that and
+// the provider address variables; `make test` adds TF_ACC. Run Init before
+// any other command.
+func NewWorkspace(t *testing.T) *Workspace {
+	t.Helper()
+	cli := cliPathOrSkip(t)
 	w := &Workspace{
 		Dir:     t.TempDir(),
 		t:       t,

@@ -121,14 +121,7 @@ func (w *Workspace) CLIVersion() CLI {
 // skips the test as NewWorkspace does when there is no CLI to run.
 func CLIUnderTest(t *testing.T) CLI {
 	t.Helper()
-	if os.Getenv(envAcc) == "" {
-		t.Skipf("set %s=1 to run tests that drive the CLI", envAcc)
-	}
-	path := os.Getenv(envCLIPath)
-	if path == "" {
-		t.Skipf("set %s to a terraform or tofu binary (scripts/with-cli.sh does) to run tests that drive the CLI", envCLIPath)
-	}
-	cli, err := detectCLI(path)
+	cli, err := detectCLI(cliPathOrSkip(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -330,6 +330,7 @@ func TestControlFaults(t *testing.T) {
 type rawAnswer struct {
 	status      int
 	contentType string
+	header      http.Header
 	body        string
 }
 
@@ -349,7 +350,7 @@ func rawRequest(t *testing.T, c *apiClient, method, path string) rawAnswer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rawAnswer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: string(body)}
+	return rawAnswer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), header: resp.Header, body: string(body)}
 }
 
 // TestControlRequestsAndReset: the counts endpoint reports every route, is

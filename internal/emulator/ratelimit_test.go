@@ -46,27 +46,14 @@ type limitedAnswer struct {
 
 func sendRaw(t *testing.T, c *apiClient, method, path string) limitedAnswer {
 	t.Helper()
-	req, err := http.NewRequest(method, c.baseURL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.auth(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := rawRequest(t, c, method, path)
 	var env struct {
 		Errors []apiError `json:"errors"`
 	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		t.Fatalf("not an envelope: %s", raw)
+	if err := json.Unmarshal([]byte(raw.body), &env); err != nil {
+		t.Fatalf("not an envelope: %s", raw.body)
 	}
-	out := limitedAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), header: resp.Header}
+	out := limitedAnswer{status: raw.status, retryAfter: raw.header.Get("Retry-After"), header: raw.header}
 	for _, e := range env.Errors {
 		out.codes = append(out.codes, e.Code)
 	}

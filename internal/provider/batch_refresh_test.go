@@ -68,25 +68,7 @@ func selfSigned(t *testing.T, serial int) string {
 // listing of 3 pages and no GET.
 func TestBatchRefresherSharesOneListing(t *testing.T) {
 	em, client, ids := batchFixture(t, 120)
-	b := newBatchRefresher(client)
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ids))
-	for _, id := range ids {
-		wg.Go(func() {
-			c, err := b.get(context.Background(), batchAccount, id)
-			if err == nil && c.ID != id {
-				err = fmt.Errorf("asked for %s, got %s", id, c.ID)
-			}
-			if err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	refreshAll(t, newBatchRefresher(client), ids, len(ids))
 	if got := em.RequestCount(emulator.RouteList); got != 3 {
 		t.Errorf("list requests = %d, want 3 (120 certificates at 50 per page)", got)
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -122,16 +123,39 @@ type dataSourceBase struct {
 }
 
 func (d *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
+// configuredData is what the provider's Configure handed to a resource,
+// data source or list resource: nil before the provider is configured (or
+// when its configuration was not known), and an error in diags for
+// anything else, a defect.
+func configuredData(given any, diags *diag.Diagnostics) *providerData {
+	if given == nil {
+		return nil
 	}
-	data, ok := req.ProviderData.(*providerData)
+	data, ok := given.(*providerData)
 	if !ok {
-		resp.Diagnostics.AddError("Unexpected Provider Data",
-			"Expected *providerData. This is a defect in the provider.")
-		return
+		diags.AddError("Unexpected Provider Data",
+			fmt.Sprintf("Expected *providerData, got %T. This is a defect in the provider.", given))
 	}
-	d.data = data
+	return data
+}
+
+// accountOrDefault is the account a data source or list resource reads:
+// its own account_id, else the provider's. Without either it adds an
+// error on account_id, naming the ways to set one, and returns "".
+func accountOrDefault(account types.String, data *providerData, what, here string, diags *diag.Diagnostics) string {
+	accountID := account.ValueString()
+	if account.IsNull() || account.IsUnknown() {
+		accountID = data.accountID
+	}
+	if accountID == "" {
+		diags.AddAttributeError(path.Root("account_id"), "Missing Account ID",
+			"No Cloudflare account is set for this "+what+". Set account_id "+here+", or account_id in the "+
+				"provider block, or the "+EnvAccountID+" environment variable.")
+	}
+	return accountID
 }
 
 // begin starts a Read: it returns the client, the account to read from and
@@ -142,14 +166,8 @@ func (d *dataSourceBase) begin(ctx context.Context, summary string, account type
 		diags.AddError(summary, unconfiguredDetail)
 		return ctx, func() {}, nil, ""
 	}
-	accountID := account.ValueString()
-	if account.IsNull() || account.IsUnknown() {
-		accountID = d.data.accountID
-	}
+	accountID := accountOrDefault(account, d.data, "data source", "here", diags)
 	if accountID == "" {
-		diags.AddAttributeError(path.Root("account_id"), "Missing Account ID",
-			"No Cloudflare account is set for this data source. Set account_id here, or account_id in the "+
-				"provider block, or the "+EnvAccountID+" environment variable.")
 		return ctx, func() {}, nil, ""
 	}
 	timeout, timeoutDiags := t.Read(ctx, defaultDataSourceReadTimeout)

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -94,16 +93,7 @@ func (l *certificateListResource) ListResourceConfigSchema(_ context.Context, _ 
 }
 
 func (l *certificateListResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Provider Data",
-			fmt.Sprintf("Expected *providerData, got %T. This is a defect in the provider.", req.ProviderData))
-		return
-	}
-	l.data = data
+	l.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 // List reads every page of the account's certificates through the same
@@ -121,14 +111,8 @@ func (l *certificateListResource) List(ctx context.Context, req list.ListRequest
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
-	accountID := cfg.AccountID.ValueString()
-	if cfg.AccountID.IsNull() {
-		accountID = l.data.accountID
-	}
+	accountID := accountOrDefault(cfg.AccountID, l.data, "list", "in its config block", &diags)
 	if accountID == "" {
-		diags.AddAttributeError(path.Root("account_id"), "Missing Account ID",
-			"No Cloudflare account is set for this list. Set account_id in its config block, or account_id in the "+
-				"provider block, or the "+EnvAccountID+" environment variable.")
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}

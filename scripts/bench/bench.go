@@ -275,19 +275,8 @@ func (b *bench) runOperation(ctx context.Context, v variant, dir, op string, cyc
 	defer prov.stop()
 
 	logBase := filepath.Join(dir, fmt.Sprintf("%d-%s", cycle, op))
-	args := []string{op, "-input=false", "-no-color"}
-	switch op {
-	case opApply, opDestroy:
-		args = append(args, "-auto-approve")
-	case opPlan:
-		args = append(args, "-detailed-exitcode")
-	}
-	if b.opts.parallelism > 0 {
-		args = append(args, fmt.Sprintf("-parallelism=%d", b.opts.parallelism))
-	}
-
 	em.resetOperation()
-	r, err := b.cli.run(ctx, dir, prov.reattach, logBase+".log", args...)
+	r, err := b.cli.run(ctx, dir, prov.reattach, logBase+".log", b.cliArgs(op, b.opts.parallelism)...)
 	if err != nil {
 		return opResult{}, err
 	}
