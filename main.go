@@ -7,7 +7,6 @@ import (
 	"log"
 	"os"
 	"runtime/debug"
-	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
@@ -57,10 +56,8 @@ var logLevelVariables = []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_F
 // TF_LOG_SDK..., TF_LOG_CORE), so nobody reads the logs; none otherwise, so
 // any log setting keeps its behavior untouched.
 func unreadLogs(environ []string) []string {
-	for _, kv := range environ {
-		if strings.HasPrefix(kv, "TF_LOG") {
-			return nil
-		}
+	if !provider.LogsUnread(environ) {
+		return nil
 	}
 	return logLevelVariables
 }

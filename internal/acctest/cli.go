@@ -154,7 +154,7 @@ func serveProvider(t *testing.T, address string) string {
 	closeCh := make(chan struct{})
 	serveErr := make(chan error, 1)
 	go func() {
-		serveErr <- tf6server.Serve(address, provider.NewProtocol6Server("test"),
+		serveErr <- tf6server.Serve(address, provider.NewProtocol6Server("test", provider.DefaultServerOptions(os.Environ())...),
 			tf6server.WithDebug(ctx, configCh, closeCh),
 			// go-plugin's default logger writes JSON trace lines to stderr.
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),

@@ -123,7 +123,9 @@ func (e *Env) ProviderConfigWith(body string) string {
 // Factories returns provider factories for resource.TestCase.
 func Factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"mtls": func() (tfprotov6.ProviderServer, error) { return provider.NewProtocol6Server("acctest")(), nil },
+		"mtls": func() (tfprotov6.ProviderServer, error) {
+			return provider.NewProtocol6Server("acctest", provider.DefaultServerOptions(os.Environ())...)(), nil
+		},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync/atomic"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -62,6 +63,10 @@ type mtlsProvider struct {
 	version string
 	// withoutLogs turns the API client's request log off (see WithoutLogs).
 	withoutLogs bool
+	// configured is the resource data of the last Configure, nil when it
+	// gave none, for the direct path (resource_certificate_direct.go); nil
+	// itself when there is no direct path.
+	configured *atomic.Pointer[providerData]
 }
 
 // New returns a constructor of the provider, as providerserver.Serve wants.
@@ -208,6 +213,12 @@ func (p *mtlsProvider) ValidateConfig(ctx context.Context, req provider.Validate
 func isSet(v types.String) bool { return !v.IsNull() && !v.IsUnknown() && v.ValueString() != "" }
 
 func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	if p.configured != nil {
+		defer func() {
+			data, _ := resp.ResourceData.(*providerData)
+			p.configured.Store(data)
+		}()
+	}
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,25 +33,64 @@ func NewProtocol6Server(version string, opts ...ServerOption) func() tfprotov6.P
 		opt(&o)
 	}
 	return func() tfprotov6.ProviderServer {
-		p := &mtlsProvider{version: version, withoutLogs: o.withoutLogs}
-		return newContextReleasingServer(providerserver.NewProtocol6(p)())
+		p := &mtlsProvider{version: version, withoutLogs: o.withoutLogs, configured: &atomic.Pointer[providerData]{}}
+		s := newContextReleasingServer(providerserver.NewProtocol6(p)())
+		if o.withoutLogs && !o.frameworkOnly {
+			s.direct = newCertificateDirect(p.configured)
+		}
+		return s
 	}
 }
 
 // ServerOption changes how NewProtocol6Server serves.
 type ServerOption func(*serverOptions)
 
-type serverOptions struct{ withoutLogs bool }
+type serverOptions struct{ withoutLogs, frameworkOnly bool }
 
-// WithoutLogs is for a process whose logs nobody reads: the API client
-// keeps no request log, which decodes and redacts every request and answer
-// body to write it.
+// withFrameworkOnly serves every RPC through the framework, without the
+// direct path (resource_certificate_direct.go): the reference the direct
+// path's answers are compared with.
+func withFrameworkOnly() ServerOption {
+	return func(o *serverOptions) { o.frameworkOnly = true }
+}
+
+// WithoutLogs is for a process whose logs nobody reads (LogsUnread): the
+// API client keeps no request log, which decodes and redacts every request
+// and answer body to write it, and the certificate's validations and plans
+// take the direct path (resource_certificate_direct.go), which writes none
+// of the framework's log lines. With logs, every RPC goes through the
+// framework and logs as it always did.
 func WithoutLogs() ServerOption {
 	return func(o *serverOptions) { o.withoutLogs = true }
 }
 
+// LogsUnread is true when environ has no TF_LOG* variable (TF_LOG,
+// TF_LOG_PATH, TF_LOG_PROVIDER, TF_LOG_SDK..., TF_LOG_CORE): then nobody
+// reads the provider's logs, and it serves WithoutLogs.
+func LogsUnread(environ []string) bool {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, "TF_LOG") {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultServerOptions are the options main.go serves with in environ:
+// WithoutLogs when LogsUnread. Tests that serve the provider in-process use
+// them, so they run what users run.
+func DefaultServerOptions(environ []string) []ServerOption {
+	if LogsUnread(environ) {
+		return []ServerOption{WithoutLogs()}
+	}
+	return nil
+}
+
 type contextReleasingServer struct {
 	inner tfprotov6.ProviderServer
+	// direct answers the certificate's most frequent RPCs without the
+	// framework when it can; nil: never.
+	direct *certificateDirect
 
 	// gate is held shared by every RPC and exclusively by a release.
 	gate sync.RWMutex
@@ -211,6 +251,11 @@ func (s *contextReleasingServer) OpenEphemeralResource(ctx context.Context, req 
 }
 
 func (s *contextReleasingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	if s.direct != nil && req.TypeName == certificateTypeName {
+		if resp, ok := s.direct.plan(ctx, req); ok {
+			return resp, nil
+		}
+	}
 	ctx, end := s.enter(ctx)
 	defer end()
 	return s.inner.PlanResourceChange(ctx, req)
@@ -265,6 +310,11 @@ func (s *contextReleasingServer) ValidateProviderConfig(ctx context.Context, req
 }
 
 func (s *contextReleasingServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	if s.direct != nil && req.TypeName == certificateTypeName {
+		if resp, ok := s.direct.validate(ctx, req); ok {
+			return resp, nil
+		}
+	}
 	ctx, end := s.enter(ctx)
 	defer end()
 	return s.inner.ValidateResourceConfig(ctx, req)
