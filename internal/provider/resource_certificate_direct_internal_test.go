@@ -443,3 +443,58 @@ func TestDirectPath_onlyWithoutLogs(t *testing.T) {
 		t.Error("a server without TF_LOG* has no direct path")
 	}
 }
+
+// TestDirectPath_concurrentPlans sends the direct path plans from many
+// goroutines at once, as a CLI at -parallelism does, and requires each
+// answer to be the one a lone plan gets (go test -race checks the rest).
+func TestDirectPath_concurrentPlans(t *testing.T) {
+	ctx := context.Background()
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	p := newDirectPair(t, map[string]tftypes.Value{
+		"api_token": str("token"), "base_url": str("http://127.0.0.1:9"), "account_id": str("0123456789abcdef0123456789abcdef"),
+	})
+	vals := map[string]tftypes.Value{}
+	for name, at := range p.typ.AttributeTypes {
+		vals[name] = tftypes.NewValue(at, nil)
+	}
+	vals["ca"], vals["certificates"], vals["private_key"] = tftypes.NewValue(tftypes.Bool, false), str(fixtures.Read("leaf-cert.pem")), str(fixtures.Read("leaf-key.pem"))
+	config := tftypes.NewValue(p.typ, vals)
+	nullState := tftypes.NewValue(p.typ, nil)
+	req := func() *tfprotov6.PlanResourceChangeRequest {
+		return &tfprotov6.PlanResourceChangeRequest{
+			TypeName: certificateTypeName, Config: dynamic(t, p.typ, config), PriorState: dynamic(t, p.typ, nullState),
+			ProposedNewState: dynamic(t, p.typ, p.proposedNew(nullState, config, map[string]bool{})),
+		}
+	}
+	want, err := p.framework.PlanResourceChange(ctx, req())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goroutines, each = 10, 20
+	errs := make(chan string, goroutines*each)
+	done := make(chan struct{})
+	for range goroutines {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range each {
+				got, err := p.direct.PlanResourceChange(ctx, req())
+				switch {
+				case err != nil:
+					errs <- err.Error()
+				case dvString(got.PlannedState) != dvString(want.PlannedState) || len(got.Diagnostics) > 0:
+					errs <- "an answer differs from the framework's: " + dvString(got.PlannedState)
+				}
+			}
+		}()
+	}
+	for range goroutines {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if got := p.counter.answered.Load(); got != goroutines*each {
+		t.Errorf("the direct path answered %d of %d plans", got, goroutines*each)
+	}
+}
