@@ -111,11 +111,10 @@ func samePlanAnswers(t *testing.T, what string, got, want *tfprotov6.PlanResourc
 		Replace                  []string
 		Diags                    []string
 		Deferred                 string
-		Legacy                   bool
 	}
 	flatten := func(r *tfprotov6.PlanResourceChangeResponse) flat {
 		f := flat{State: dvString(r.PlannedState), Private: fmt.Sprintf("%x", r.PlannedPrivate),
-			Diags: normalized(r.Diagnostics), Deferred: fmt.Sprint(r.Deferred), Legacy: r.UnsafeToUseLegacyTypeSystem}
+			Diags: normalized(r.Diagnostics), Deferred: fmt.Sprint(r.Deferred)}
 		if r.PlannedIdentity != nil {
 			f.Identity = dvString(r.PlannedIdentity.IdentityData)
 		}
@@ -239,7 +238,7 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 			"expiry_warning_days": tftypes.NewValue(tftypes.Number, big.NewFloat(400)),
 		}, true},
 	}
-	rng := mrand.New(mrand.NewPCG(11, 12))
+	rng := mrand.New(mrand.NewPCG(11, 12)) //nolint:gosec // G404: a seeded generator makes the corpus the same on every run.
 	pick := func(vs []tftypes.Value) tftypes.Value { return vs[rng.IntN(len(vs))] }
 	for _, setup := range setups {
 		t.Run(setup.name, func(t *testing.T) {
