@@ -33,9 +33,12 @@ func NewProtocol6Server(version string, opts ...ServerOption) func() tfprotov6.P
 		opt(&o)
 	}
 	return func() tfprotov6.ProviderServer {
-		p := &mtlsProvider{version: version, withoutLogs: o.withoutLogs, configured: &atomic.Pointer[providerData]{}}
-		s := newContextReleasingServer(providerserver.NewProtocol6(p)())
+		p := &mtlsProvider{version: version, withoutLogs: o.withoutLogs}
 		if o.withoutLogs && !o.frameworkOnly {
+			p.configured = &atomic.Pointer[providerData]{}
+		}
+		s := newContextReleasingServer(providerserver.NewProtocol6(p)())
+		if p.configured != nil {
 			s.direct = newCertificateDirect(p.configured)
 		}
 		return s
