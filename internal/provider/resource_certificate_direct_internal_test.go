@@ -2,12 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
@@ -53,32 +47,16 @@ func newDirectPair(t *testing.T, providerConfig map[string]tftypes.Value) *direc
 		if err != nil {
 			t.Fatal(err)
 		}
-		typ := schemas.Provider.ValueType().(tftypes.Object)
-		vals := map[string]tftypes.Value{}
-		for name, at := range typ.AttributeTypes {
-			vals[name] = tftypes.NewValue(at, nil)
-		}
-		for name, v := range providerConfig {
-			vals[name] = v
-		}
+		typ := schemas.Provider.ValueType()
 		resp, err := s.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{
 			TerraformVersion: "1.12.2",
-			Config:           dynamic(t, typ, tftypes.NewValue(typ, vals)),
+			Config:           dynamicValue(t, typ, objectWith(t, typ, providerConfig)),
 		})
 		if err != nil || len(resp.Diagnostics) > 0 {
 			t.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
 		}
 	}
 	return p
-}
-
-func dynamic(t *testing.T, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
-	t.Helper()
-	dv, err := tfprotov6.NewDynamicValue(typ, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dv
 }
 
 // normalized makes two answers comparable: the framework visits attributes
@@ -131,7 +109,7 @@ func samePlanAnswers(t *testing.T, what string, got, want *tfprotov6.PlanResourc
 // proposedNew is the CLI's proposed new state for this flat schema: the
 // configured values, and the prior values of computed attributes the
 // configuration leaves null.
-func (p *directPair) proposedNew(prior, config tftypes.Value, computed map[string]bool) tftypes.Value {
+func (p *directPair) proposedNew(prior, config tftypes.Value) tftypes.Value {
 	if config.IsNull() {
 		return tftypes.NewValue(p.typ, nil)
 	}
@@ -140,16 +118,12 @@ func (p *directPair) proposedNew(prior, config tftypes.Value, computed map[strin
 	if !prior.IsNull() {
 		_ = prior.As(&pr)
 	}
-	out := map[string]tftypes.Value{}
-	for name, v := range c {
-		out[name] = v
-		if v.IsNull() && computed[name] {
-			if pr != nil {
-				out[name] = pr[name]
-			}
+	for _, name := range p.counter.computed {
+		if c[name].IsNull() && pr != nil {
+			c[name] = pr[name]
 		}
 	}
-	return tftypes.NewValue(p.typ, out)
+	return tftypes.NewValue(p.typ, c)
 }
 
 // applied is a planned state as an apply would record it: every unknown
@@ -176,23 +150,21 @@ func applied(t *testing.T, planned tftypes.Value, serial int) tftypes.Value {
 	return v
 }
 
-// generatedCA is a self-signed CA valid from notBefore to notAfter.
+// generatedCA is the PEM of a self-signed CA valid from notBefore to notAfter.
 func generatedCA(t *testing.T, notBefore, notAfter time.Time) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "direct path"},
-		NotBefore: notBefore, NotAfter: notAfter, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	text, _ := selfSignedCA(t, "direct path", 77, notBefore, notAfter)
+	return text
+}
+
+// newConfiguredDirectPair is a pair configured as make bench configures the
+// provider: a token, the emulator's address and the account.
+func newConfiguredDirectPair(t *testing.T) *directPair {
+	t.Helper()
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	return newDirectPair(t, map[string]tftypes.Value{
+		"api_token": str("token"), "base_url": str("http://127.0.0.1:9"), "account_id": str("0123456789abcdef0123456789abcdef"),
+	})
 }
 
 // TestDirectPath_sameAnswersAsTheFramework sends a server with the direct
@@ -242,10 +214,6 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 	for _, setup := range setups {
 		t.Run(setup.name, func(t *testing.T) {
 			p := newDirectPair(t, setup.config)
-			computed := map[string]bool{}
-			for _, name := range p.counter.computed {
-				computed[name] = true
-			}
 			timeoutsTyp := p.typ.AttributeTypes["timeouts"].(tftypes.Object)
 			timeouts := func() tftypes.Value {
 				switch rng.IntN(6) {
@@ -260,9 +228,6 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 			// path should answer; the others take any value.
 			randomConfig := func() tftypes.Value {
 				vals := map[string]tftypes.Value{}
-				for name, at := range p.typ.AttributeTypes {
-					vals[name] = tftypes.NewValue(at, nil)
-				}
 				vals["account_id"], vals["name"], vals["ca"] = pick(accounts), pick(names), pick(bools)
 				vals["certificates"], vals["private_key"] = pick(certificates), pick(keys)
 				if rng.IntN(2) == 0 {
@@ -270,19 +235,19 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 					if vals["private_key"] = null; rng.IntN(2) == 0 {
 						vals["certificates"], vals["private_key"] = pick([]tftypes.Value{certificates[0], certificates[1], certificates[12]}), pick(keys[2:4])
 					}
-					return tftypes.NewValue(p.typ, vals)
+					return objectWith(t, p.typ, vals)
 				}
 				if rng.IntN(5) == 0 {
 					vals["private_key_wo"], vals["private_key"] = pick(keys), null
 				}
 				vals["private_key_wo_version"], vals["timeouts"] = pick(versions), timeouts()
-				return tftypes.NewValue(p.typ, vals)
+				return objectWith(t, p.typ, vals)
 			}
 			identity := func(state tftypes.Value) *tfprotov6.ResourceIdentityData {
 				var attrs map[string]tftypes.Value
 				_ = state.As(&attrs)
 				v := tftypes.NewValue(p.identityTyp, map[string]tftypes.Value{"account_id": attrs["account_id"], "id": attrs["id"]})
-				return &tfprotov6.ResourceIdentityData{IdentityData: dynamic(t, p.identityTyp, v)}
+				return &tfprotov6.ResourceIdentityData{IdentityData: dynamicValue(t, p.identityTyp, v)}
 			}
 			plan := func(what string, req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
 				req.TypeName = certificateTypeName
@@ -306,7 +271,7 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 				what := fmt.Sprintf("case %d", i)
 				for _, writeOnly := range []bool{true, false} {
 					req := &tfprotov6.ValidateResourceConfigRequest{
-						TypeName: certificateTypeName, Config: dynamic(t, p.typ, config),
+						TypeName: certificateTypeName, Config: dynamicValue(t, p.typ, config),
 						ClientCapabilities: &tfprotov6.ValidateResourceConfigClientCapabilities{WriteOnlyAttributesAllowed: writeOnly},
 					}
 					got, err := p.direct.ValidateResourceConfig(ctx, req)
@@ -323,8 +288,8 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 					validations++
 				}
 				create := plan(what+" create", &tfprotov6.PlanResourceChangeRequest{
-					Config: dynamic(t, p.typ, config), PriorState: dynamic(t, p.typ, nullState),
-					ProposedNewState: dynamic(t, p.typ, p.proposedNew(nullState, config, computed)),
+					Config: dynamicValue(t, p.typ, config), PriorState: dynamicValue(t, p.typ, nullState),
+					ProposedNewState: dynamicValue(t, p.typ, p.proposedNew(nullState, config)),
 				})
 				plans++
 				if create.PlannedState == nil || len(create.Diagnostics) > 0 {
@@ -340,8 +305,8 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 					next = randomConfig()
 				}
 				refresh := &tfprotov6.PlanResourceChangeRequest{
-					Config: dynamic(t, p.typ, next), PriorState: dynamic(t, p.typ, state),
-					ProposedNewState: dynamic(t, p.typ, p.proposedNew(state, next, computed)),
+					Config: dynamicValue(t, p.typ, next), PriorState: dynamicValue(t, p.typ, state),
+					ProposedNewState: dynamicValue(t, p.typ, p.proposedNew(state, next)),
 				}
 				if rng.IntN(4) > 0 {
 					refresh.PriorIdentity = identity(state)
@@ -351,8 +316,8 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 				}
 				plan(what+" refresh or change", refresh)
 				destroy := &tfprotov6.PlanResourceChangeRequest{
-					Config: dynamic(t, p.typ, nullState), PriorState: dynamic(t, p.typ, state),
-					ProposedNewState: dynamic(t, p.typ, nullState), PriorIdentity: identity(state),
+					Config: dynamicValue(t, p.typ, nullState), PriorState: dynamicValue(t, p.typ, state),
+					ProposedNewState: dynamicValue(t, p.typ, nullState), PriorIdentity: identity(state),
 				}
 				plan(what+" destroy", destroy)
 				plans += 2
@@ -372,27 +337,18 @@ func TestDirectPath_sameAnswersAsTheFramework(t *testing.T) {
 func TestDirectPath_answersTheBenchmarkedRequests(t *testing.T) {
 	ctx := context.Background()
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-	p := newDirectPair(t, map[string]tftypes.Value{
-		"api_token": str("token"), "base_url": str("http://127.0.0.1:9"), "account_id": str("0123456789abcdef0123456789abcdef"),
+	p := newConfiguredDirectPair(t)
+	config := objectWith(t, p.typ, map[string]tftypes.Value{
+		"name": str("bench-0"), "ca": tftypes.NewValue(tftypes.Bool, true), "certificates": str(fixtures.Read("ca-cert.pem")),
 	})
-	vals := map[string]tftypes.Value{}
-	for name, at := range p.typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	vals["name"], vals["ca"], vals["certificates"] = str("bench-0"), tftypes.NewValue(tftypes.Bool, true), str(fixtures.Read("ca-cert.pem"))
-	config := tftypes.NewValue(p.typ, vals)
-	computed := map[string]bool{}
-	for _, name := range p.counter.computed {
-		computed[name] = true
-	}
 	// planDirectly plans from prior to config and requires the direct path
 	// to answer; it returns the planned state.
 	planDirectly := func(what string, prior, config tftypes.Value) tftypes.Value {
 		t.Helper()
 		before := p.counter.answered.Load()
 		resp, err := p.direct.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
-			TypeName: certificateTypeName, Config: dynamic(t, p.typ, config), PriorState: dynamic(t, p.typ, prior),
-			ProposedNewState: dynamic(t, p.typ, p.proposedNew(prior, config, computed)),
+			TypeName: certificateTypeName, Config: dynamicValue(t, p.typ, config), PriorState: dynamicValue(t, p.typ, prior),
+			ProposedNewState: dynamicValue(t, p.typ, p.proposedNew(prior, config)),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -407,7 +363,7 @@ func TestDirectPath_answersTheBenchmarkedRequests(t *testing.T) {
 		return planned
 	}
 	before := p.counter.answered.Load()
-	if _, err := p.direct.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: certificateTypeName, Config: dynamic(t, p.typ, config)}); err != nil {
+	if _, err := p.direct.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: certificateTypeName, Config: dynamicValue(t, p.typ, config)}); err != nil {
 		t.Fatal(err)
 	}
 	if p.counter.answered.Load() != before+1 {
@@ -445,20 +401,16 @@ func TestDirectPath_onlyWithoutLogs(t *testing.T) {
 func TestDirectPath_concurrentPlans(t *testing.T) {
 	ctx := context.Background()
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-	p := newDirectPair(t, map[string]tftypes.Value{
-		"api_token": str("token"), "base_url": str("http://127.0.0.1:9"), "account_id": str("0123456789abcdef0123456789abcdef"),
+	p := newConfiguredDirectPair(t)
+	config := objectWith(t, p.typ, map[string]tftypes.Value{
+		"ca": tftypes.NewValue(tftypes.Bool, false), "certificates": str(fixtures.Read("leaf-cert.pem")),
+		"private_key": str(fixtures.Read("leaf-key.pem")),
 	})
-	vals := map[string]tftypes.Value{}
-	for name, at := range p.typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	vals["ca"], vals["certificates"], vals["private_key"] = tftypes.NewValue(tftypes.Bool, false), str(fixtures.Read("leaf-cert.pem")), str(fixtures.Read("leaf-key.pem"))
-	config := tftypes.NewValue(p.typ, vals)
 	nullState := tftypes.NewValue(p.typ, nil)
 	req := func() *tfprotov6.PlanResourceChangeRequest {
 		return &tfprotov6.PlanResourceChangeRequest{
-			TypeName: certificateTypeName, Config: dynamic(t, p.typ, config), PriorState: dynamic(t, p.typ, nullState),
-			ProposedNewState: dynamic(t, p.typ, p.proposedNew(nullState, config, map[string]bool{})),
+			TypeName: certificateTypeName, Config: dynamicValue(t, p.typ, config), PriorState: dynamicValue(t, p.typ, nullState),
+			ProposedNewState: dynamicValue(t, p.typ, p.proposedNew(nullState, config)),
 		}
 	}
 	want, err := p.framework.PlanResourceChange(ctx, req())

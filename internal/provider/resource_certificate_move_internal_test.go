@@ -28,16 +28,23 @@ const (
 
 func selfSignedPEM(t *testing.T) (string, *x509.Certificate) {
 	t.Helper()
+	notBefore := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return selfSignedCA(t, "move unit", 4242, notBefore, notBefore.Add(365*24*time.Hour))
+}
+
+// selfSignedCA is a self-signed ECDSA P-256 CA certificate, as PEM and
+// parsed.
+func selfSignedCA(t *testing.T, commonName string, serial int64, notBefore, notAfter time.Time) (string, *x509.Certificate) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	notBefore := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(4242),
-		Subject:      pkix.Name{CommonName: "move unit"},
+		SerialNumber: big.NewInt(serial),
+		Subject:      pkix.Name{CommonName: commonName},
 		NotBefore:    notBefore,
-		NotAfter:     notBefore.Add(365 * 24 * time.Hour),
+		NotAfter:     notAfter,
 		IsCA:         true, BasicConstraintsValid: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)

@@ -27,6 +27,14 @@ import (
 // The benchmarks send the protocol 6 server the requests a CLI sends, so each
 // RPC's CPU and allocations show in review (go test -bench . -benchmem).
 
+// The value helpers are shared with the package's internal tests
+// (values_internal_test.go).
+var (
+	objectWith   = provider.ObjectWith
+	dynamicValue = provider.DynamicValue
+	decode       = provider.Decode
+)
+
 const certificateType = "mtls_certificate"
 
 // rpcLogging is the loggers an RPC's context carries: tf6server builds them
@@ -546,27 +554,6 @@ func requireNoErrors[R response](tb testing.TB, rpc string, resp R, err error) {
 	}
 }
 
-// objectWith is a value of the object type typ with the given attributes
-// and every other attribute (or block) null.
-func objectWith(tb testing.TB, typ tftypes.Type, set map[string]tftypes.Value) tftypes.Value {
-	tb.Helper()
-	obj, ok := typ.(tftypes.Object)
-	if !ok {
-		tb.Fatalf("%v is not an object type", typ)
-	}
-	vals := make(map[string]tftypes.Value, len(obj.AttributeTypes))
-	for name, t := range obj.AttributeTypes {
-		vals[name] = tftypes.NewValue(t, nil)
-	}
-	for name, v := range set {
-		if _, ok := obj.AttributeTypes[name]; !ok {
-			tb.Fatalf("the schema has no attribute %q", name)
-		}
-		vals[name] = v
-	}
-	return tftypes.NewValue(obj, vals)
-}
-
 func attributes(tb testing.TB, v tftypes.Value) map[string]tftypes.Value {
 	tb.Helper()
 	var m map[string]tftypes.Value
@@ -574,27 +561,6 @@ func attributes(tb testing.TB, v tftypes.Value) map[string]tftypes.Value {
 		tb.Fatalf("not an object: %v", err)
 	}
 	return m
-}
-
-func dynamicValue(tb testing.TB, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
-	tb.Helper()
-	dv, err := tfprotov6.NewDynamicValue(typ, v)
-	if err != nil {
-		tb.Fatalf("encoding %v: %v", typ, err)
-	}
-	return &dv
-}
-
-func decode(tb testing.TB, typ tftypes.Type, dv *tfprotov6.DynamicValue) tftypes.Value {
-	tb.Helper()
-	if dv == nil {
-		tb.Fatal("no value in the response")
-	}
-	v, err := dv.Unmarshal(typ)
-	if err != nil {
-		tb.Fatalf("decoding %v: %v", typ, err)
-	}
-	return v
 }
 
 func randomHexTB(tb testing.TB, n int) string {
