@@ -31,7 +31,7 @@ func main() {
 		}
 		// go-plugin's own start-up lines go to the CLI the same way.
 		opts = append(opts, tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
-		serverOpts = append(serverOpts, provider.WithoutLogs())
+		serverOpts = append(serverOpts, provider.WithoutRequestLog())
 	}
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sync/atomic"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -61,12 +60,9 @@ var (
 
 type mtlsProvider struct {
 	version string
-	// withoutLogs turns the API client's request log off (see WithoutLogs).
-	withoutLogs bool
-	// configured is the resource data of the last Configure, nil when it
-	// gave none, for the direct path (resource_certificate_direct.go); nil
-	// itself when there is no direct path.
-	configured *atomic.Pointer[providerData]
+	// withoutRequestLog turns the API client's request log off (see
+	// WithoutRequestLog).
+	withoutRequestLog bool
 }
 
 // New returns a constructor of the provider, as providerserver.Serve wants.
@@ -213,12 +209,6 @@ func (p *mtlsProvider) ValidateConfig(ctx context.Context, req provider.Validate
 func isSet(v types.String) bool { return !v.IsNull() && !v.IsUnknown() && v.ValueString() != "" }
 
 func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	if p.configured != nil {
-		defer func() {
-			data, _ := resp.ResourceData.(*providerData)
-			p.configured.Store(data)
-		}()
-	}
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
@@ -249,7 +239,7 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 		RequestsPerSecond: settings.requestsPerSecond,
 		UserAgent:         userAgent(p.version, req.TerraformVersion),
-		WithoutRequestLog: p.withoutLogs,
+		WithoutRequestLog: p.withoutRequestLog,
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Configure the mtls Provider", err.Error())

@@ -196,27 +196,18 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.Append(readModel(ctx, req.Config.Raw, &cfg)...); resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(validateCertificateConfig(cfg)...)
-}
-
-// validateCertificateConfig is ValidateConfig's check of a configuration
-// read into a model; the direct path (resource_certificate_direct.go) runs
-// it too.
-func validateCertificateConfig(cfg certificateModel) diag.Diagnostics {
-	var diags diag.Diagnostics
 	var parsed []*x509.Certificate // nil while unknown or invalid: only a key is checked then
 	if known(cfg.Certificates.StringValue) {
 		var err error
 		if parsed, err = certs.ParseCertificates(cfg.Certificates.ValueString()); err != nil {
-			diags.Append(invalidCertificatesDiag(path.Root("certificates"), err))
+			resp.Diagnostics.Append(invalidCertificatesDiag(path.Root("certificates"), err))
 		}
 	}
 	for attr, v := range map[string]types.String{"private_key": cfg.PrivateKey.StringValue, "private_key_wo": cfg.PrivateKeyWO} {
 		if known(v) {
-			diags.Append(checkPrivateKey(path.Root(attr), v.ValueString(), parsed)...)
+			resp.Diagnostics.Append(checkPrivateKey(path.Root(attr), v.ValueString(), parsed)...)
 		}
 	}
-	return diags
 }
 
 // known is true for a value that is neither null nor unknown.

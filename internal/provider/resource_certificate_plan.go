@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/certs"
 )
@@ -30,45 +29,20 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	p := r.plan(ctx, req.Plan.Raw, req.Config.Raw, req.State.Raw, func() (bool, diag.Diagnostics) {
-		return isImported(ctx, req.Private)
-	})
-	resp.Diagnostics.Append(p.diags...)
-	resp.RequiresReplace = append(resp.RequiresReplace, p.requiresReplace...)
-	if p.planned != nil {
-		resp.Plan.Raw = *p.planned
-	}
-}
-
-// certificatePlan is what plan decides.
-type certificatePlan struct {
-	// planned is the plan's new value; nil when plan stopped before it.
-	planned         *tftypes.Value
-	requiresReplace []path.Path
-	diags           diag.Diagnostics
-}
-
-// plan is ModifyPlan's work on raw values: the plan so far, the
-// configuration and the prior state (null when creating). imported says
-// whether the prior state was adopted by import; it is asked only when
-// there is a prior state. The direct path (resource_certificate_direct.go)
-// runs it too.
-func (r *certificateResource) plan(ctx context.Context, planRaw, configRaw, stateRaw tftypes.Value, imported func() (bool, diag.Diagnostics)) certificatePlan {
-	var out certificatePlan
 	var plan, config certificateModel
-	out.diags.Append(readModel(ctx, planRaw, &plan)...)
-	out.diags.Append(readModel(ctx, configRaw, &config)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Config.Raw, &config)...)
 	var state *certificateModel
-	if !stateRaw.IsNull() {
+	if !req.State.Raw.IsNull() {
 		state = &certificateModel{}
-		out.diags.Append(readModel(ctx, stateRaw, state)...)
+		resp.Diagnostics.Append(readModel(ctx, req.State.Raw, state)...)
 	}
-	if out.diags.HasError() {
-		return out
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	r.planAccount(config.AccountID, &plan, &out.diags)
-	if out.diags.HasError() {
-		return out
+	r.planAccount(config.AccountID, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 
 	var parsed []*x509.Certificate // nil while unknown or invalid
@@ -78,10 +52,10 @@ func (r *certificateResource) plan(ctx context.Context, planRaw, configRaw, stat
 	upload := true
 	if state != nil {
 		plan.keepPriorPEM(*state, parsed)
-		wasImported, importDiags := imported()
-		out.diags.Append(importDiags...)
-		replaced := replacedBy(plan, *state, config.PrivateKeyWO.ValueString(), wasImported)
-		out.requiresReplace = append(out.requiresReplace, replaced...)
+		imported, importDiags := isImported(ctx, req.Private)
+		resp.Diagnostics.Append(importDiags...)
+		replaced := replacedBy(plan, *state, config.PrivateKeyWO.ValueString(), imported)
+		resp.RequiresReplace = append(resp.RequiresReplace, replaced...)
 		if upload = len(replaced) > 0; !upload {
 			// In place: Cloudflare keeps the certificate, so everything it
 			// reported stays as it is, null values included.
@@ -94,20 +68,19 @@ func (r *certificateResource) plan(ctx context.Context, planRaw, configRaw, stat
 	case parsed != nil:
 		plan.certificateDetails = detailsOf(parsed)
 	}
-	planned, diags := writeModel(ctx, &plan, planRaw.Type())
-	out.planned = &planned
-	if out.diags.Append(diags...); parsed == nil || diags.HasError() {
-		return out
+	var diags diag.Diagnostics
+	resp.Plan.Raw, diags = writeModel(ctx, &plan, req.Plan.Raw.Type())
+	if resp.Diagnostics.Append(diags...); parsed == nil || diags.HasError() {
+		return
 	}
 	warnDays := defaultExpiryWarningDays
 	if r.data != nil {
 		warnDays = r.data.expiryWarningDays
 	}
-	out.diags.Append(checkValidity(parsed, upload, warnDays, time.Now())...)
+	resp.Diagnostics.Append(checkValidity(parsed, upload, warnDays, time.Now())...)
 	if upload && plan.CA.ValueBool() {
-		out.diags.Append(checkCA(parsed[0])...)
+		resp.Diagnostics.Append(checkCA(parsed[0])...)
 	}
-	return out
 }
 
 // keepPriorPEM plans the prior text of certificates and private_key when

@@ -54,10 +54,10 @@ var rpcLoggings = []rpcLogging{
 }
 
 // serverOptions are how main.go serves with these loggers: with the log
-// levels OFF, it serves WithoutLogs.
+// levels OFF, it serves WithoutRequestLog.
 func (l rpcLogging) serverOptions() []provider.ServerOption {
 	if l.level == hclog.Off {
-		return []provider.ServerOption{provider.WithoutLogs()}
+		return []provider.ServerOption{provider.WithoutRequestLog()}
 	}
 	return nil
 }

@@ -16,60 +16,40 @@ import (
 const releaseEvery = 64
 
 // NewProtocol6Server returns the provider's protocol 6 server: the
-// framework's, wrapped so that memory stays flat over long runs.
+// framework's (providerserver.NewProtocol6), wrapped only so that memory
+// stays flat over long runs. Every RPC is the framework's, whatever the
+// options.
 //
-// terraform-plugin-framework v1.19.0 keeps the cancel function of every
-// RPC's context (and so the context, with its per-request logging fields)
-// until StopProvider, which a CLI sends only on interrupt: a 1,000
-// certificate apply left about 70 MB live and 250 MB resident. Its
-// StopProvider only cancels those contexts and forgets them, so calling it
-// while no RPC is in flight cancels nothing that is still used and frees
-// them all. The wrapper counts RPCs in flight and does that when the
-// framework holds enough of them; an RPC never waits for it longer than
-// the release itself.
+// The wrapper works around a framework bug, written up in CONTRIBUTING.md
+// ("Upstream: the framework keeps every RPC's context"), reproduced by
+// TestFrameworkKeepsEveryRPCContext: terraform-plugin-framework v1.19.0
+// keeps each RPC's cancel function, and so its context, until StopProvider.
 func NewProtocol6Server(version string, opts ...ServerOption) func() tfprotov6.ProviderServer {
 	var o serverOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	return func() tfprotov6.ProviderServer {
-		p := &mtlsProvider{version: version, withoutLogs: o.withoutLogs}
-		if o.withoutLogs && !o.frameworkOnly {
-			p.configured = &atomic.Pointer[providerData]{}
-		}
-		s := newContextReleasingServer(providerserver.NewProtocol6(p)())
-		if p.configured != nil {
-			s.direct = newCertificateDirect(p.configured)
-		}
-		return s
+		p := &mtlsProvider{version: version, withoutRequestLog: o.withoutRequestLog}
+		return newContextReleasingServer(providerserver.NewProtocol6(p)())
 	}
 }
 
-// ServerOption changes how NewProtocol6Server serves.
+// ServerOption changes what NewProtocol6Server logs, never what it runs.
 type ServerOption func(*serverOptions)
 
-type serverOptions struct{ withoutLogs, frameworkOnly bool }
+type serverOptions struct{ withoutRequestLog bool }
 
-// withFrameworkOnly serves every RPC through the framework, without the
-// direct path (resource_certificate_direct.go): the reference the direct
-// path's answers are compared with.
-func withFrameworkOnly() ServerOption {
-	return func(o *serverOptions) { o.frameworkOnly = true }
-}
-
-// WithoutLogs is for a process whose logs nobody reads (LogsUnread): the
-// API client keeps no request log, which decodes and redacts every request
-// and answer body to write it, and the certificate's validations and plans
-// take the direct path (resource_certificate_direct.go), which writes none
-// of the framework's log lines. With logs, every RPC goes through the
-// framework and logs as it always did.
-func WithoutLogs() ServerOption {
-	return func(o *serverOptions) { o.withoutLogs = true }
+// WithoutRequestLog leaves out the API client's request log (each request
+// and answer, decoded and redacted), for a process whose logs nobody reads
+// (LogsUnread).
+func WithoutRequestLog() ServerOption {
+	return func(o *serverOptions) { o.withoutRequestLog = true }
 }
 
 // LogsUnread is true when environ has no TF_LOG* variable (TF_LOG,
 // TF_LOG_PATH, TF_LOG_PROVIDER, TF_LOG_SDK..., TF_LOG_CORE): then nobody
-// reads the provider's logs, and it serves WithoutLogs.
+// reads the provider's logs.
 func LogsUnread(environ []string) bool {
 	for _, kv := range environ {
 		if strings.HasPrefix(kv, "TF_LOG") {
@@ -80,20 +60,17 @@ func LogsUnread(environ []string) bool {
 }
 
 // DefaultServerOptions are the options main.go serves with in environ:
-// WithoutLogs when LogsUnread. Tests that serve the provider in-process use
-// them, so they run what users run.
+// WithoutRequestLog when LogsUnread. Tests that serve the provider
+// in-process use them too.
 func DefaultServerOptions(environ []string) []ServerOption {
 	if LogsUnread(environ) {
-		return []ServerOption{WithoutLogs()}
+		return []ServerOption{WithoutRequestLog()}
 	}
 	return nil
 }
 
 type contextReleasingServer struct {
 	inner tfprotov6.ProviderServer
-	// direct answers the certificate's most frequent RPCs without the
-	// framework when it can; nil: never.
-	direct *certificateDirect
 
 	// gate is held shared by every RPC and exclusively by a release.
 	gate sync.RWMutex
@@ -254,11 +231,6 @@ func (s *contextReleasingServer) OpenEphemeralResource(ctx context.Context, req 
 }
 
 func (s *contextReleasingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if s.direct != nil && req.TypeName == certificateTypeName {
-		if resp, ok := s.direct.plan(ctx, req); ok {
-			return resp, nil
-		}
-	}
 	ctx, end := s.enter(ctx)
 	defer end()
 	return s.inner.PlanResourceChange(ctx, req)
@@ -313,11 +285,6 @@ func (s *contextReleasingServer) ValidateProviderConfig(ctx context.Context, req
 }
 
 func (s *contextReleasingServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
-	if s.direct != nil && req.TypeName == certificateTypeName {
-		if resp, ok := s.direct.validate(ctx, req); ok {
-			return resp, nil
-		}
-	}
 	ctx, end := s.enter(ctx)
 	defer end()
 	return s.inner.ValidateResourceConfig(ctx, req)

@@ -82,9 +82,8 @@ func rpcMarkdown(benchmarks []rpcBenchmark, count int) string {
 	b.WriteString("## Per-RPC cost\n\n")
 	fmt.Fprintf(&b, "`go test ./internal/provider/ -run '^$' -bench . -benchmem -count %d`: each RPC the CLI sends for one "+
 		"certificate, called on the provider's protocol server against the emulator; medians of %d runs. `loggers=off` is "+
-		"how the provider runs without TF_LOG (validations and plans on the direct path), `loggers=trace` with TF_LOG=TRACE "+
-		"(log-B/op: what it writes), `loggers=none` a context without loggers; these two go through the framework for every "+
-		"RPC.\n\n", count, count)
+		"how the provider runs without TF_LOG (every log level OFF), `loggers=trace` with TF_LOG=TRACE "+
+		"(log-B/op: what it writes), `loggers=none` a context without loggers. Every RPC goes through the framework.\n\n", count, count)
 	b.WriteString("| Benchmark | time/op | B/op | allocs/op | log-B/op |\n|---|--:|--:|--:|--:|\n")
 	for _, r := range benchmarks {
 		logBytes := "—"
