@@ -270,13 +270,13 @@ func TestRequestCounts(t *testing.T) {
 	c.do(http.MethodGet, certsPath(testAccount), nil)
 	c.do(http.MethodGet, certPath(testAccount, id), nil)
 	c.do(http.MethodGet, certPath(testAccount, id)+"/associations", nil)
-	c.do(http.MethodGet, "/zones", nil)                  // unknown route: not counted
-	c.do(http.MethodPut, certPath(testAccount, id), nil) // wrong method: not counted
+	c.do(http.MethodGet, "/zones", nil)                  // unknown route: counted as other
+	c.do(http.MethodPut, certPath(testAccount, id), nil) // wrong method: counted as other
 	c.do(http.MethodGet, certPath("BAD", id), nil)       // invalid account: still the get route
 	c.auth = noAuth
 	c.do(http.MethodDelete, certPath(testAccount, id), nil) // refused, but it reached the route
 
-	want := map[string]int{RouteUpload: 1, RouteList: 2, RouteGet: 2, RouteAssociations: 1, RouteDelete: 1}
+	want := map[string]int{RouteUpload: 1, RouteList: 2, RouteGet: 2, RouteAssociations: 1, RouteDelete: 1, RouteOther: 2}
 	got := emu.RequestCounts()
 	if len(got) != len(want) {
 		t.Errorf("RequestCounts() = %v, want %v", got, want)

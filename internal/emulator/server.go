@@ -33,6 +33,10 @@ const (
 	RouteGet          = "get"
 	RouteDelete       = "delete"
 	RouteAssociations = "associations"
+	// RouteOther counts requests that match no route (an unknown path or
+	// method), so that "no request at all" can be checked; faults cannot
+	// aim at it.
+	RouteOther = "other"
 )
 
 var allRoutes = []string{RouteList, RouteUpload, RouteGet, RouteDelete, RouteAssociations}
@@ -274,6 +278,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := matchRoute(r.URL.Path, r.Method)
 	if m.route != "" {
 		s.countRequest(m.route)
+	} else {
+		s.countRequest(RouteOther)
 	}
 	if err := bufferBody(r); err != nil {
 		writeError(w, newError(http.StatusBadRequest, CodeInvalidRequestBody, "Cannot read the request body: %v", err))
