@@ -44,7 +44,7 @@ func TestUnreadLogs(t *testing.T) {
 // dev_overrides point at dir (where the provider, or a wrapper of it, must
 // be), and returns the environment for the CLI and the working directory
 // with a configuration planning one certificate against an emulator.
-func cliSetup(t *testing.T, overrideDir string) (cli string, env []string, work string) {
+func cliSetup(t *testing.T, overrideDir string) (cli string, env []string, work string, em *emulator.Running) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" || os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
 		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (scripts/with-cli.sh does) to run tests that drive the CLI")
@@ -89,7 +89,7 @@ resource "mtls_certificate" "ca" {
 		}
 	}
 	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-	return cli, env, work
+	return cli, env, work, em
 }
 
 func buildProvider(t *testing.T, dir string) string {
@@ -125,7 +125,7 @@ func TestAccLogs_silentWithoutReader(t *testing.T) {
 	if err := os.Chmod(wrapper, 0o700); err != nil { //nolint:gosec // G302: the test's own wrapper script must be executable.
 		t.Fatal(err)
 	}
-	cli, env, work := cliSetup(t, wrapperDir)
+	cli, env, work, _ := cliSetup(t, wrapperDir)
 	out := runCLI(t, cli, env, work, "plan", "-input=false", "-no-color")
 	if !strings.Contains(out, "mtls_certificate.ca will be created") {
 		t.Fatalf("the plan did not run the provider:\n%s", out)
@@ -151,13 +151,45 @@ func TestAccLogs_silentWithoutReader(t *testing.T) {
 func TestAccLogs_traceKeepsEveryLogger(t *testing.T) {
 	binDir := t.TempDir()
 	buildProvider(t, binDir)
-	cli, env, work := cliSetup(t, binDir)
+	cli, env, work, _ := cliSetup(t, binDir)
 	logFile := filepath.Join(t.TempDir(), "cli.log")
 	runCLI(t, cli, append(env, "TF_LOG=TRACE", "TF_LOG_PATH="+logFile), work, "plan", "-input=false", "-no-color")
 	logs := readFile(t, logFile)
 	for _, want := range []string{"@module=sdk.framework", "@module=sdk.proto", "Configured the mtls provider"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the CLI's TRACE log has no %q", want)
+		}
+	}
+}
+
+// TestAccLogs_sameOutcomeWhateverTheLogs: log settings change what is
+// logged, never what runs. A required argument set from an unset variable
+// (ca = var.is_ca, as a module passes it) fails the plan the same way, on
+// the argument and before any request, with no TF_LOG* variable and with
+// each kind of log setting.
+func TestAccLogs_sameOutcomeWhateverTheLogs(t *testing.T) {
+	binDir := t.TempDir()
+	buildProvider(t, binDir)
+	cli, env, work, em := cliSetup(t, binDir)
+	config := readFile(t, filepath.Join(work, "main.tf"))
+	config = strings.Replace(config, "ca           = true", "ca           = var.is_ca", 1)
+	writeFile(t, filepath.Join(work, "main.tf"), config+"\nvariable \"is_ca\" {\n  type    = bool\n  default = null\n}\n")
+	for name, logs := range map[string][]string{
+		"no TF_LOG*":            nil,
+		"TF_LOG_PROVIDER=ERROR": {"TF_LOG_PROVIDER=ERROR"},
+		"TF_LOG=TRACE":          {"TF_LOG=TRACE", "TF_LOG_PATH=" + filepath.Join(t.TempDir(), "cli.log")},
+	} {
+		em.ResetCounts()
+		cmd := exec.Command(cli, "plan", "-input=false", "-no-color") //nolint:gosec // G204: the CLI the test suite was pointed at.
+		cmd.Dir, cmd.Env = work, append(slices.Clone(env), logs...)
+		out, err := cmd.CombinedOutput()
+		text := strings.Join(strings.Fields(string(out)), " ")
+		if err == nil || !strings.Contains(text, "Missing Configuration for Required Attribute") ||
+			!strings.Contains(text, "value for the ca attribute") {
+			t.Errorf("%s: the plan with ca = null did not fail on ca (err %v):\n%s", name, err, out)
+		}
+		if counts := em.RequestCounts(); len(counts) != 0 {
+			t.Errorf("%s: the provider sent requests %v", name, counts)
 		}
 	}
 }

@@ -12,9 +12,17 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
 
-// TestMain enables `go test -sweep=all` for the live API.
+// TestMain enables `go test -sweep=all` for the live API, and removes the
+// provider binary that binary workspaces built.
 func TestMain(m *testing.M) {
-	resource.TestMain(m)
+	resource.TestMain(runThenClean{m})
+}
+
+type runThenClean struct{ m *testing.M }
+
+func (r runThenClean) Run() int {
+	defer acctest.RemoveProviderBinary()
+	return r.m.Run()
 }
 
 func init() {
