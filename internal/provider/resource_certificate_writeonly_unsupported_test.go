@@ -104,3 +104,51 @@ resource "mtls_certificate" "leaf" {
 		}
 	}
 }
+
+// TestAccCertificate_writeOnlyNullVariableRefusedWithoutCLISupport pins
+// what the resource's docs tell users of CLIs before 1.11: even a variable
+// that turns out null (private_key_wo = var.key, default null) is refused,
+// before any request, because such a CLI validates the variable as a value
+// not yet known, which terraform-plugin-framework counts as set. The same
+// literal null plans. When this test fails, the framework or the CLI has
+// changed: update the docs of private_key_wo.
+func TestAccCertificate_writeOnlyNullVariableRefusedWithoutCLISupport(t *testing.T) {
+	t.Parallel()
+	ws := acctest.NewWorkspace(t)
+	if cli := ws.CLIVersion(); cli.Has(acctest.WriteOnlyAttributes) {
+		t.Skipf("%s has write-only attributes (%s); this test is for CLIs without them",
+			cli, acctest.WriteOnlyAttributes.Minimums())
+	}
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "write-only null root")
+	config := func(key string) string {
+		return env.ProviderConfig() + fmt.Sprintf(`
+variable "key" {
+  type    = string
+  default = null
+}
+
+resource "mtls_certificate" "ca" {
+  ca             = true
+  certificates   = %q
+  private_key_wo = %s
+}
+`, ca.PEM, key)
+	}
+	ws.SetConfig(config("null"))
+	ws.Init()
+	if r := ws.Run("plan", "-input=false", "-no-color"); r.ExitCode != 0 {
+		t.Fatalf("private_key_wo = null did not plan (exit %d):\n%s", r.ExitCode, r.Stderr)
+	}
+	ws.SetConfig(config("var.key"))
+	env.Emulator.ResetCounts()
+	r := ws.Run("plan", "-input=false", "-no-color")
+	if r.ExitCode == 0 || !acctest.ExpectErrorFragments("WriteOnly Attribute Not Allowed", "private_key_wo").MatchString(r.Stderr) {
+		t.Errorf("private_key_wo = var.key (null) on a CLI without write-only attributes: exit %d, want the write-only error; "+
+			"if it now plans, update the docs of private_key_wo:\n%s", r.ExitCode, r.Stderr)
+	}
+	if counts := env.Emulator.RequestCounts(); len(counts) != 0 {
+		t.Errorf("the refusal sent requests %v", counts)
+	}
+}
