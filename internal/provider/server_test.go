@@ -2,13 +2,20 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // fakeInner records what reaches the framework's side of the wrapper.
@@ -166,5 +173,160 @@ func TestContextReleasingServerDetachesFinishedRPCs(t *testing.T) {
 	}
 	if v := inner.kept[0].Value(bigKey{}); v != nil || inner.kept[0].Err() == nil {
 		t.Error("a finished RPC's context still answers with its values, or is not canceled")
+	}
+}
+
+// TestContextReleasingServerServesEveryFrameworkMethod: the protocol
+// library finds optional RPCs (list resources, actions, state stores) by
+// type assertion on the server it is given, so a method of the framework's
+// server that the wrapper lacks would vanish behind it. A framework release
+// that adds one fails this test until the wrapper forwards it.
+func TestContextReleasingServerServesEveryFrameworkMethod(t *testing.T) {
+	framework := reflect.TypeOf(providerserver.NewProtocol6(New("test")())())
+	wrapper := reflect.TypeFor[*contextReleasingServer]()
+	for i := range framework.NumMethod() {
+		want := framework.Method(i)
+		got, ok := wrapper.MethodByName(want.Name)
+		switch {
+		case !ok:
+			t.Errorf("the framework's server has %s, which the wrapper does not forward", want.Name)
+		case got.Type.NumIn() != want.Type.NumIn() || got.Type.NumOut() != want.Type.NumOut():
+			t.Errorf("%s: the wrapper's signature %v differs from the framework's %v", want.Name, got.Type, want.Type)
+		default:
+			// Past the receiver, the same parameters and results.
+			for j := 1; j < want.Type.NumIn(); j++ {
+				if got.Type.In(j) != want.Type.In(j) {
+					t.Errorf("%s: parameter %d is %v, the framework's %v", want.Name, j, got.Type.In(j), want.Type.In(j))
+				}
+			}
+			for j := range want.Type.NumOut() {
+				if got.Type.Out(j) != want.Type.Out(j) {
+					t.Errorf("%s: result %d is %v, the framework's %v", want.Name, j, got.Type.Out(j), want.Type.Out(j))
+				}
+			}
+		}
+	}
+	if framework.NumMethod() < 30 {
+		t.Fatalf("the framework's server has only %d methods; the reflection does not see it", framework.NumMethod())
+	}
+}
+
+// probeProvider is a framework provider with one data source, whose Read
+// hands its context to the test and may wait for it.
+type probeProvider struct {
+	contexts chan context.Context
+	// release, when set, holds each Read until it is closed.
+	release chan struct{}
+}
+
+func (p *probeProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "probe"
+}
+
+func (p *probeProvider) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
+
+func (p *probeProvider) Configure(_ context.Context, _ provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	resp.DataSourceData = "configured"
+}
+
+func (p *probeProvider) Resources(context.Context) []func() resource.Resource { return nil }
+
+func (p *probeProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{func() datasource.DataSource { return &probeDataSource{p: p} }}
+}
+
+type probeDataSource struct {
+	p    *probeProvider
+	data any
+}
+
+func (d *probeDataSource) Metadata(_ context.Context, _ datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = "probe"
+}
+
+func (d *probeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = dsschema.Schema{Attributes: map[string]dsschema.Attribute{"id": dsschema.StringAttribute{Computed: true}}}
+}
+
+func (d *probeDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, _ *datasource.ConfigureResponse) {
+	d.data = req.ProviderData
+}
+
+func (d *probeDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.data != "configured" {
+		resp.Diagnostics.AddError("Not Configured", "the data source has no provider data")
+		return
+	}
+	d.p.contexts <- ctx
+	if d.p.release != nil {
+		<-d.p.release
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), "probe")...)
+}
+
+// TestFrameworkKeepsEveryRPCContext reproduces the framework bug that the
+// wrapper works around (CONTRIBUTING.md, "Upstream: the framework keeps
+// every RPC's context") and pins the behavior the wrapper relies on:
+//   - an RPC's context stays live after the RPC returns, until StopProvider
+//     (the bug: it, and all it refers to, is kept);
+//   - StopProvider cancels the context of an RPC in flight (so the wrapper
+//     releases only while nothing is in flight);
+//   - StopProvider does nothing else: the provider stays configured and
+//     later RPCs run as before.
+//
+// When the first point fails, upstream has fixed the bug: remove the
+// wrapper. When the last fails, releasing would break later RPCs: stop
+// releasing.
+func TestFrameworkKeepsEveryRPCContext(t *testing.T) {
+	p := &probeProvider{contexts: make(chan context.Context, 16)}
+	s := providerserver.NewProtocol6(p)()
+	ctx := context.Background()
+	typ := tftypes.Object{AttributeTypes: map[string]tftypes.Type{"id": tftypes.String}}
+	emptyProvider := dynamicValue(t, tftypes.Object{AttributeTypes: map[string]tftypes.Type{}}, tftypes.NewValue(tftypes.Object{AttributeTypes: map[string]tftypes.Type{}}, map[string]tftypes.Value{}))
+	config := dynamicValue(t, typ, tftypes.NewValue(typ, map[string]tftypes.Value{"id": tftypes.NewValue(tftypes.String, nil)}))
+	read := func() (*tfprotov6.ReadDataSourceResponse, error) {
+		return s.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: "probe", Config: config})
+	}
+	if resp, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{}); err != nil || len(resp.Diagnostics) > 0 {
+		t.Fatalf("GetProviderSchema: %v %v", err, resp.Diagnostics)
+	}
+	if resp, err := s.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: emptyProvider}); err != nil || len(resp.Diagnostics) > 0 {
+		t.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
+	}
+	ok := func(resp *tfprotov6.ReadDataSourceResponse, err error) {
+		t.Helper()
+		if err != nil || len(resp.Diagnostics) > 0 {
+			t.Fatalf("ReadDataSource: %v %v", err, resp.Diagnostics)
+		}
+	}
+
+	ok(read())
+	finished := <-p.contexts
+	if finished.Err() != nil {
+		t.Fatal("the framework canceled a finished RPC's context before StopProvider; " +
+			"if it also no longer keeps it, the bug is fixed upstream and the wrapper can go")
+	}
+
+	p.release = make(chan struct{})
+	inFlight := make(chan struct{})
+	go func() {
+		defer close(inFlight)
+		ok(read())
+	}()
+	running := <-p.contexts
+	if _, err := s.StopProvider(ctx, &tfprotov6.StopProviderRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if finished.Err() == nil || running.Err() == nil {
+		t.Errorf("after StopProvider: finished RPC's context err %v, running RPC's %v; want both canceled", finished.Err(), running.Err())
+	}
+	close(p.release)
+	<-inFlight
+
+	// Nothing else changed: still configured, and new RPCs get live contexts.
+	p.release = nil
+	ok(read())
+	if after := <-p.contexts; after.Err() != nil {
+		t.Errorf("an RPC after StopProvider got a canceled context: %v", after.Err())
 	}
 }
