@@ -247,25 +247,25 @@ var floorWalls = map[string]time.Duration{opApply: 10 * time.Second, opPlan: 5 *
 const (
 	floorCPU = 2 * time.Second
 	// The names of the targets against the floor, as results() keys them.
-	applyVsFloor   = "default: apply: wall time at N=1000, 50ms within 1.1× the floor's"
-	planVsFloor    = "default: plan: wall time at N=1000, 50ms within 1.1× the floor's"
-	destroyVsFloor = "default: destroy: wall time at N=1000, 50ms within 1.1× the floor's"
-	cpuVsFloor     = "default: provider CPU per certificate (apply + plan + destroy) at N=1000, 50ms within 1.5× the floor's"
+	applyVsFloor   = "default: apply: wall time at N=1000, 50ms within 1.2× the floor's"
+	planVsFloor    = "default: plan: wall time at N=1000, 50ms within 1.2× the floor's"
+	destroyVsFloor = "default: destroy: wall time at N=1000, 50ms within 1.2× the floor's"
+	cpuVsFloor     = "default: provider CPU per certificate (apply + plan + destroy) at N=1000, 50ms within 1.2× the floor's"
 )
 
 func TestFloorTargetsAtTheirThresholds(t *testing.T) {
-	atLimit := map[string]time.Duration{opApply: 11 * time.Second, opPlan: 5500 * time.Millisecond, opDestroy: 11 * time.Second}
-	over := map[string]time.Duration{opApply: 11*time.Second + time.Millisecond, opPlan: 5500 * time.Millisecond, opDestroy: 11 * time.Second}
+	atLimit := map[string]time.Duration{opApply: 12 * time.Second, opPlan: 6 * time.Second, opDestroy: 12 * time.Second}
+	over := map[string]time.Duration{opApply: 12*time.Second + time.Millisecond, opPlan: 6 * time.Second, opDestroy: 12 * time.Second}
 	for _, tc := range []struct {
 		name   string
 		walls  map[string]time.Duration
 		cpu    time.Duration // per operation; the floor's is 2s
 		failed []string
 	}{
-		{name: "at the limits", walls: atLimit, cpu: 3 * time.Second},
+		{name: "at the limits", walls: atLimit, cpu: 2400 * time.Millisecond},
 		{name: "faster than the floor", walls: floorWalls, cpu: time.Second},
-		{name: "apply just over", walls: over, cpu: 3 * time.Second, failed: []string{applyVsFloor}},
-		{name: "CPU just over", walls: atLimit, cpu: 3*time.Second + time.Millisecond, failed: []string{cpuVsFloor}},
+		{name: "apply just over", walls: over, cpu: 2400 * time.Millisecond, failed: []string{applyVsFloor}},
+		{name: "CPU just over", walls: atLimit, cpu: 2400*time.Millisecond + time.Millisecond, failed: []string{cpuVsFloor}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := 50 * time.Millisecond
@@ -309,7 +309,7 @@ func TestFloorTargetsNotMeasuredWithoutTheFloor(t *testing.T) {
 		"| Floor | not measured (-floor '') |",
 		"The floor was not measured (-floor ''), so the ratios to it were not measured.",
 		"| default | 1000 | 50ms | 3.00 ms |\n",
-		"| 10.00 s; the floor was not measured (-floor '') | ≤ 1.1 × the floor's | not measured |",
+		"| 10.00 s; the floor was not measured (-floor '') | ≤ 1.2 × the floor's | not measured |",
 		"`go run ./scripts/bench -n 1000 -latency 0ms,50ms -floor ''`",
 	} {
 		if !strings.Contains(text, want) {

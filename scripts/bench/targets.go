@@ -20,8 +20,8 @@ const (
 	// Ratios to the floor, at N = boundCheckN and floorCheckLatency: taken in
 	// the same run, they depend far less on the machine than absolute times.
 	floorCheckLatency = 50 * time.Millisecond
-	maxFloorWallRatio = 1.1
-	maxFloorCPURatio  = 1.5
+	maxFloorWallRatio = 1.2
+	maxFloorCPURatio  = 1.2
 )
 
 // Kinds of target: request counts (and clean, successful runs) depend only
