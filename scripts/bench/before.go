@@ -19,8 +19,10 @@ func readBefore(path string) (string, error) {
 		return "", err
 	}
 	text := string(raw)
+	// The run's own environment: not that of the report's "Before".
+	environment, _, _ := strings.Cut(text, "\n## Before")
 	var b strings.Builder
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range strings.Split(environment, "\n") {
 		if strings.HasPrefix(line, "| Provider | commit ") || strings.HasPrefix(line, "| Date (UTC) |") || strings.HasPrefix(line, "| CLI |") {
 			if b.Len() == 0 {
 				b.WriteString("| | |\n|---|---|\n")

@@ -424,7 +424,8 @@ func TestReadBefore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
 	report := "# Benchmarks\n\n## Environment\n\n| | |\n|---|---|\n| Date (UTC) | 2026-12-01 23:00 |\n| CLI | OpenTofu v1.12.6 |\n" +
 		"| Provider | commit a54e809 |\n\n## API latency 50ms\n\n| a | table |\n\n## Against the floor\n\n| ratio | 3.80× |\n\n" +
-		"## Targets\n\n| t | FAIL |\n\n## How the numbers were taken\n\n- prose\n"
+		"## Targets\n\n| t | FAIL |\n\n## Before\n\n| | |\n|---|---|\n| Provider | commit 0ld0ld0 |\n\n" +
+		"## How the numbers were taken\n\n- prose\n"
 	if err := os.WriteFile(path, []byte(report), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +438,7 @@ func TestReadBefore(t *testing.T) {
 			t.Errorf("readBefore output lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, "prose") || strings.Contains(got, "## Environment") {
+	if strings.Contains(got, "prose") || strings.Contains(got, "## Environment") || strings.Contains(got, "0ld0ld0") {
 		t.Errorf("readBefore kept sections it should not:\n%s", got)
 	}
 	if _, err := readBefore(filepath.Join(t.TempDir(), "missing.md")); err == nil {
