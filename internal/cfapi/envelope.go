@@ -64,16 +64,24 @@ func (a *answer) failed(operation, subject string, err error) error {
 	var sdkErr *mtls_certificates.Error
 	isRefusal := errors.As(err, &sdkErr)
 	env, reason := a.envelope()
-	switch {
-	case isRefusal && reason == "":
+	if isRefusal && reason == "" {
 		// The SDK turns entries of the wrong type into "code 0" entries;
-		// only entries that read as the API's own are kept.
+		// only entries that read as the API's own are kept. A refusal is
+		// well formed or it says nothing sure: for an upload, only a
+		// readable refusal means that nothing was stored.
+		var success bool
+		_ = json.Unmarshal(env["success"], &success)
 		out.Errors = readableErrors(env["errors"])
-		if len(out.Errors) == 0 {
-			out.Message = "the API returned no error details"
+		switch {
+		case success:
+			reason = fmt.Sprintf(`"success" is true although the status is %d`, a.status)
+		case len(out.Errors) == 0:
+			reason = `the error envelope's "errors" holds no readable error`
+		default:
+			return out
 		}
-		return out
-	case reason == "":
+	}
+	if reason == "" {
 		reason = err.Error()
 	}
 	return a.unreadable(operation, subject, reason, err)
@@ -150,8 +158,9 @@ func (a *answer) envelope() (map[string]json.RawMessage, string) {
 }
 
 // succeeded checks the envelope of a call the SDK took for a success. An
-// envelope with `success: false` is the API's refusal, whatever the status
-// said.
+// envelope with `success: false` under a success status contradicts it:
+// whether the operation happened is unknown, so it is an unreadable answer
+// (for an upload, the certificate may have been stored), not a refusal.
 func (a *answer) succeeded(operation, subject string) (map[string]json.RawMessage, error) {
 	env, reason := a.envelope()
 	if reason != "" {
@@ -165,11 +174,11 @@ func (a *answer) succeeded(operation, subject string) (map[string]json.RawMessag
 	case isNull(raw) || json.Unmarshal(raw, &success) != nil:
 		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"success" is %s, not true or false`, jsonKind(raw)), nil)
 	case !success:
-		details := readableErrors(env["errors"])
-		if len(details) == 0 {
-			return nil, a.unreadable(operation, subject, `"success" is false but "errors" holds no readable error`, nil)
+		reason := fmt.Sprintf(`"success" is false although the status is %d`, a.status)
+		if details := readableErrors(env["errors"]); len(details) > 0 {
+			reason += fmt.Sprintf(" (%s)", (&APIError{Errors: details}).Details())
 		}
-		return nil, &APIError{Operation: operation, Request: a.request, StatusCode: a.status, Errors: details}
+		return nil, a.unreadable(operation, subject, reason, nil)
 	}
 	return env, nil
 }
@@ -239,6 +248,19 @@ func (a *answer) list(operation, subject, noun string, item func(path string, ra
 		}
 	}
 	return nil
+}
+
+// storedCertificate is the certificate that a well-formed 2XX answer holds.
+func (a *answer) storedCertificate() (*Certificate, bool) {
+	if a.status < 200 || a.status > 299 || a.certificate("upload", "", nil) != nil {
+		return nil, false
+	}
+	res, _ := a.result("upload", "")
+	var c mtls_certificates.MTLSCertificate
+	if json.Unmarshal(res, &c) != nil || c.ID == "" {
+		return nil, false
+	}
+	return fromSDK(&c), true
 }
 
 // uploadOutcomeUnknown adds to an unreadable answer to an upload that the

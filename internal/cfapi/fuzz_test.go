@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -233,14 +234,18 @@ func TestMalformedAnswers(t *testing.T) {
 			"HTTP 404 Not Found: the API's answer for certificate " + fuzzCertID + " could not be understood", true, false},
 		{"json array 404", "application/json", `[]`, 404,
 			"the body is a list, not an API envelope", true, false},
+		// A success status and a failed envelope contradict each other:
+		// not a refusal, and certainly not "not found".
 		{"refusal with 200", "application/json", `{"success":false,"errors":[{"code":1472,"message":"Certificate not found"}],"result":null}`, 200,
-			"read failed with HTTP 200 OK: code 1472: Certificate not found", false, false},
+			`read failed with HTTP 200 OK: the API's answer for certificate ` + fuzzCertID + ` could not be understood: "success" is false although the status is 200 (code 1472: Certificate not found)`, true, false},
 		{"refusal without errors", "application/json", `{"success":false,"errors":[],"result":null}`, 200,
-			`"success" is false but "errors" holds no readable error`, true, false},
+			`"success" is false although the status is 200`, true, false},
+		{"success with 400", "application/json", `{"success":true,"errors":[{"code":1000,"message":"x"}],"result":null}`, 400,
+			`"success" is true although the status is 400`, true, false},
 		{"not utf-8", "application/json", "{\"success\":true,\"result\":{" + valid + ",\"name\":\"\xff\"}}", 200,
 			"the body is not UTF-8 text", true, false},
 		{"errors of the wrong type", "application/json", `{"success":false,"errors":[{"code":"1000","message":5},null,7],"result":null}`, 400,
-			"read failed with HTTP 400 Bad Request: the API returned no error details", false, false},
+			`read failed with HTTP 400 Bad Request: the API's answer for certificate ` + fuzzCertID + ` could not be understood: the error envelope's "errors" holds no readable error`, true, false},
 		{"no route", "application/json", `{"success":false,"errors":[{"code":7000,"message":"No route for that URI"}],"messages":[],"result":null}`, 404,
 			"read failed with HTTP 404 Not Found: code 7000: No route for that URI", false, false},
 		{"could not route", "application/json", `{"success":false,"errors":[{"code":7003,"message":"Could not route to /accounts/x, perhaps your object identifier is invalid?"}],"messages":[],"result":null}`, 404,
@@ -266,11 +271,32 @@ func TestMalformedAnswers(t *testing.T) {
 
 func TestMalformedUploadAnswerMayHaveStored(t *testing.T) {
 	canned, c := startCanned(t)
-	canned.set(http.StatusOK, "application/json", []byte(`{"success":true,"errors":[],"messages":[],"result":null}`))
-	_, err := c.Upload(context.Background(), cfapi.UploadRequest{AccountID: account, CA: true, Certificates: "x"})
-	want := `upload failed with HTTP 200 OK: the API's answer could not be understood: "result" is null although "success" is true; Cloudflare may have stored the certificate even so`
-	if err == nil || err.Error() != want || !cfapi.IsUnreadableAnswer(err) {
-		t.Fatalf("error %q\nwant %q", err, want)
+	for _, tc := range []struct {
+		status int
+		body   string
+		reason string
+	}{
+		{http.StatusOK, `{"success":true,"errors":[],"messages":[],"result":null}`, `"result" is null although "success" is true`},
+		{http.StatusOK, `{"success":true,"errors":[],"messages":[],"result":{"ca":true}}`, `"result.id" is missing`},
+		{http.StatusOK, `{"success":false,"errors":[{"code":1000,"message":"failed"}],"messages":[],"result":null}`,
+			`"success" is false although the status is 200 (code 1000: failed)`},
+		{http.StatusCreated, `{"success":false,"errors":[],"messages":[],"result":null}`, `"success" is false although the status is 201`},
+		{http.StatusBadRequest, `{"success":true,"errors":[],"messages":[],"result":null}`, `"success" is true although the status is 400`},
+		{http.StatusBadRequest, `{"success":false,"errors":[],"messages":[],"result":null}`, `the error envelope's "errors" holds no readable error`},
+	} {
+		canned.set(tc.status, "application/json", []byte(tc.body))
+		_, err := c.Upload(context.Background(), cfapi.UploadRequest{AccountID: account, CA: true, Certificates: "x"})
+		want := fmt.Sprintf(`upload failed with HTTP %d %s: the API's answer could not be understood: %s`, tc.status, http.StatusText(tc.status), tc.reason)
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; Cloudflare may have stored the certificate even so") ||
+			!cfapi.IsUnreadableAnswer(err) {
+			t.Errorf("%d %s:\nerror %q\nwant %q, unreadable, and that the certificate may be stored", tc.status, tc.body, err, want)
+		}
+	}
+	// A well-formed refusal is the only answer that says nothing was stored.
+	canned.set(http.StatusBadRequest, "application/json", []byte(`{"success":false,"errors":[{"code":1402,"message":"bad certificate"}],"messages":[],"result":null}`))
+	if _, err := c.Upload(context.Background(), cfapi.UploadRequest{AccountID: account, CA: true, Certificates: "x"}); err == nil ||
+		cfapi.IsUnreadableAnswer(err) || !strings.Contains(err.Error(), "code 1402: bad certificate") {
+		t.Errorf("a well-formed refusal: error %v, want a readable refusal", err)
 	}
 }
 
