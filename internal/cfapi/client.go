@@ -168,6 +168,13 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 	}
 	var ans answer
 	res, err := c.certs.New(ctx, params, ans.keep())
+	if err != nil && ctx.Err() != nil {
+		// An answer that arrived whole as the operation ended names what
+		// was stored: only the operation's end dropped it.
+		if stored, ok := ans.storedCertificate(); ok {
+			return stored, nil
+		}
+	}
 	if err := ans.certificate("upload", "", err); err != nil {
 		return nil, uploadOutcomeUnknown(err)
 	}

@@ -92,7 +92,7 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		sent := r.now()
 		res, err := r.attempt(ctx, req, next, call)
 		r.quota.done(res, r.now())
-		recordAttempt(ctx, req, sent, res, err)
+		recordAttempt(ctx, req, sent, r.now(), res, err)
 		reason := transientReason(ctx, res, err)
 		if reason == "" {
 			return res, err
@@ -383,6 +383,9 @@ type Attempt struct {
 	Sent time.Time
 	// Status is the HTTP status of the answer; 0 when none arrived.
 	Status int
+	// Answered is when the answer arrived, and ServerDate the server's
+	// clock as its Date header gave it (to the second); zero without them.
+	Answered, ServerDate time.Time
 	// Err is why no answer arrived.
 	Err error
 	// notSent marks a request that never reached the server: the
@@ -436,14 +439,17 @@ func Attempts(ctx context.Context) []Attempt {
 	return append([]Attempt(nil), log.attempts...)
 }
 
-func recordAttempt(ctx context.Context, req *http.Request, sent time.Time, res *http.Response, err error) {
+func recordAttempt(ctx context.Context, req *http.Request, sent, answered time.Time, res *http.Response, err error) {
 	log, _ := ctx.Value(attemptLogKey{}).(*attemptLog)
 	if log == nil {
 		return
 	}
 	a := Attempt{Method: req.Method, Path: req.URL.Path, Sent: sent, Err: err}
 	if res != nil {
-		a.Status = res.StatusCode
+		a.Status, a.Answered = res.StatusCode, answered
+		if date, err := http.ParseTime(res.Header.Get("Date")); err == nil {
+			a.ServerDate = date
+		}
 	}
 	var opErr *net.OpError
 	if err != nil && errors.As(err, &opErr) && opErr.Op == "dial" {

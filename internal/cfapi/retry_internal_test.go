@@ -265,7 +265,7 @@ func TestAttemptOutcomes(t *testing.T) {
 		}
 	}
 	ctx := WithAttemptLog(context.Background())
-	recordAttempt(ctx, newRequest(ctx, t, http.MethodPost, ""), time.Now(), nil, refused)
+	recordAttempt(ctx, newRequest(ctx, t, http.MethodPost, ""), time.Now(), time.Time{}, nil, refused)
 	if log := Attempts(ctx); len(log) != 1 || log[0].OutcomeUnknown() {
 		t.Errorf("a refused connection never reached the server: %+v", log)
 	}

@@ -86,7 +86,8 @@ type Options struct {
 	// answers; the zero value is UnnamedEmpty. Cloudflare's answer is
 	// "" as far as is known, but null or no field would be as valid.
 	Unnamed UnnamedStyle
-	// Now stamps uploaded_on; nil means time.Now.
+	// Now stamps uploaded_on and the Date header of every answer; nil
+	// means time.Now.
 	Now func() time.Time
 }
 
@@ -275,6 +276,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveControl(w, r)
 		return
 	}
+	// The server's clock, as Cloudflare's answers carry it: the same clock
+	// that stamps uploaded_on, so a test can set it apart from the client's.
+	w.Header().Set("Date", s.opts.Now().UTC().Format(http.TimeFormat))
 	m := matchRoute(r.URL.Path, r.Method)
 	if m.route != "" {
 		s.countRequest(m.route)

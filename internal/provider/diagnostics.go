@@ -176,18 +176,47 @@ func writeImportCommands(b *strings.Builder, importID string) {
 // from the listing, and why the answer was missing.
 func recoveredDetail(ctx context.Context, req cfapi.UploadRequest, twin *cfapi.Certificate, err error) string {
 	return fmt.Sprintf("The answer to the upload was lost (%s), but Cloudflare had stored it: account %s holds "+
-		"certificate %s, with these certificates, name and ca, uploaded %s, after this apply's first upload "+
-		"attempt. It is recorded in state as this resource, as if the answer had arrived, instead of being uploaded "+
-		"again; no other certificate matched.\n\nCloudflare API: %s",
-		unknownOutcomeReason(ctx, err), req.AccountID, twin.ID, twin.UploadedOn.UTC().Format(time.RFC3339), err)
+		"certificate %s, with these certificates, name and ca, uploaded %s, which Cloudflare's own clock places "+
+		"after this apply's first upload attempt was sent. It is recorded in state as this resource, as if the "+
+		"answer had arrived, instead of being uploaded again; no other certificate matched.\n\nCloudflare API: %s",
+		unknownOutcomeReason(ctx, err), req.AccountID, twin.ID, twin.UploadedOn.UTC().Format(time.RFC3339Nano), err)
+}
+
+// unplacedTwinDetail explains why a certificate that a lost upload may
+// have stored is not recorded: Cloudflare's clock cannot place it after
+// the upload's first attempt, so it may have been there before.
+func unplacedTwinDetail(ctx context.Context, req cfapi.UploadRequest, c *cfapi.Certificate, firstSent time.Time, offset cfapi.ClockOffset, clockKnown bool, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Whether Cloudflare stored the upload was unknown (%s). Account %s holds certificate %s, with these "+
+		"certificates, name and ca, uploaded %s by Cloudflare's clock. ", unknownOutcomeReason(ctx, err), req.AccountID,
+		c.ID, c.UploadedOn.UTC().Format(time.RFC3339Nano))
+	if clockKnown {
+		fmt.Fprintf(&b, "This apply's first upload attempt was sent at %s by Cloudflare's clock, as the Date of its "+
+			"answers gives it to the second; the certificate cannot be placed after that, so it may have been in the "+
+			"account before this upload.", formatBetween(firstSent.Add(offset.Min), firstSent.Add(offset.Max)))
+	} else {
+		b.WriteString("None of Cloudflare's answers carried a readable Date, so the provider cannot tell whether the " +
+			"certificate was uploaded before or after this upload was sent.")
+	}
+	b.WriteString(" It may be this upload's, or belong to another configuration, so the provider does not take it " +
+		"over. If it is this configuration's certificate, import it with\n\n")
+	writeImportCommands(&b, req.AccountID+"/"+c.ID)
+	b.WriteString(" Otherwise delete it from the account, or upload other certificates.")
+	return b.String()
+}
+
+// formatBetween shows a moment known to lie between from and to.
+func formatBetween(from, to time.Time) string {
+	return fmt.Sprintf("between %s and %s", from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano))
 }
 
 // ambiguousTwinsDetail lists the certificates that a lost upload may have
 // stored when there is more than one.
 func ambiguousTwinsDetail(req cfapi.UploadRequest, twins []cfapi.Certificate) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The answer to the upload was lost, and account %s now holds %d certificates with these "+
-		"certificates, name and ca, uploaded since this apply's first upload attempt:\n", req.AccountID, len(twins))
+	fmt.Fprintf(&b, "The answer to the upload was lost, and account %s holds %d certificates with these "+
+		"certificates, name and ca that Cloudflare's clock does not place before this apply's first upload "+
+		"attempt:\n", req.AccountID, len(twins))
 	for _, c := range twins {
 		fmt.Fprintf(&b, "  - certificate %s (uploaded %s)\n", c.ID, c.UploadedOn.UTC().Format(time.RFC3339))
 	}

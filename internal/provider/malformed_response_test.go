@@ -182,8 +182,10 @@ func TestAccMalformedResponse_upload(t *testing.T) {
 		CheckDestroy:             checkAllDeleted(t, env, name),
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
+				// Stored a little after it arrived, so that Cloudflare's clock,
+				// read to the second, places it after the upload was sent.
 				env.Emulator.InjectFault(emulator.Fault{
-					Route: emulator.RouteUpload, CommitThenBody: true,
+					Route: emulator.RouteUpload, Delay: slowCommit, CommitThenBody: true,
 					Body: []byte(`{"success":true,"errors":[],"messages":[],"result":null}`),
 				})
 			},

@@ -15,6 +15,11 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 )
 
+// slowCommit is how long after an upload arrives the emulator stores it in
+// tests that need Cloudflare's clock, which its answers give to the second,
+// to place the certificate after the upload was sent.
+const slowCommit = 1200 * time.Millisecond
+
 // TestAccCertificate_uploadAnswerLost: Cloudflare stores the upload, then
 // the connection drops before the answer. The retry meets 1471, and the
 // provider records the certificate its first attempt stored instead of
@@ -31,7 +36,7 @@ func TestAccCertificate_uploadAnswerLost(t *testing.T) {
 		CheckDestroy:             checkAllDeleted(t, env, name),
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
-				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
+				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true})
 			},
 			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
 			Check: func(s *terraform.State) error {
@@ -107,44 +112,6 @@ func TestAccCertificate_uploadTwinByHand(t *testing.T) {
 	})
 }
 
-// TestAccCertificate_uploadAnswerLostTwinOlder: the answer to the first
-// upload is lost, so the provider looks for a certificate that upload
-// stored, but the one it finds was uploaded an hour before: it is someone
-// else's, and the upload fails instead of taking it over.
-func TestAccCertificate_uploadAnswerLostTwinOlder(t *testing.T) {
-	t.Parallel()
-	var offset atomic.Int64
-	env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
-	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "older twin root")
-	name := acctest.UniqueName(t)
-	offset.Store(int64(-time.Hour))
-	twin, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
-	if err != nil {
-		t.Fatal(err)
-	}
-	offset.Store(0)
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(),
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
-			},
-			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
-			ExpectError: acctest.ExpectErrorFragments("mTLS Certificate Already Exists", "certificate "+twin.ID,
-				"terraform import <resource address> "+env.AccountID+"/"+twin.ID,
-				"upload failed with HTTP 400 Bad Request after 2 attempts: code 1471"),
-		}},
-	})
-	if n := env.Emulator.CertificateCount(env.AccountID); n != 1 {
-		t.Errorf("the emulator holds %d certificates, want only the older one", n)
-	}
-	if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
-		t.Errorf("the emulator saw %d uploads, want 2", n)
-	}
-}
-
 // TestAccCertificate_lostAnswerWithTwoCandidates: the first upload is
 // stored but its answer cannot be read, and by then another process has
 // stored the same certificates under the same name (an emulator that allows
@@ -196,7 +163,7 @@ func TestAccCertificate_recoveredUploadWarns(t *testing.T) {
 	ws.SetConfig(strings.Replace(caConfig(env.ProviderConfig(), name, ca.PEM), "mtls_certificate\" \"ca\"", "mtls_certificate\" \"this\"", 1))
 	ws.Init()
 	t.Cleanup(func() { ws.Run("destroy", "-auto-approve", "-input=false", "-no-color") })
-	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true})
 
 	apply := ws.MustRun("apply", "-json", "-auto-approve", "-input=false")
 	stored := env.Emulator.Certificates(env.AccountID)
@@ -212,4 +179,170 @@ func TestAccCertificate_recoveredUploadWarns(t *testing.T) {
 	if values["id"] != stored[0].ID {
 		t.Fatalf("state id %v, emulator id %s", values["id"], stored[0].ID)
 	}
+}
+
+// TestAccCertificate_lostAnswerNeverAdoptsAnOlderCertificate: the
+// account holds the same certificates, name and ca, uploaded before this
+// apply (by workspace A 15 seconds earlier, or an hour ago); this apply's
+// first upload loses its answer, and its retry meets 1471. Cloudflare's own
+// clock says the certificate was there before the upload was sent, so the
+// apply fails as "Already Exists" does instead of recording it (and later
+// destroying another workspace's certificate).
+func TestAccCertificate_lostAnswerNeverAdoptsAnOlderCertificate(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		age   time.Duration
+		fault emulator.Fault
+	}{
+		"15 s older, reset before anything was stored":  {15 * time.Second, emulator.Fault{Route: emulator.RouteUpload, DropConnection: true}},
+		"an hour older, the answer lost after the 1471": {time.Hour, emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var offset atomic.Int64
+			env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+			env.RequireEmulator(t)
+			ca := acctest.NewCA(t, "older twin root")
+			certName := acctest.UniqueName(t)
+			offset.Store(int64(-tc.age))
+			older, err := env.Emulator.AddCertificate(env.AccountID, certName, true, ca.PEM, emulator.TypeCustom)
+			if err != nil {
+				t.Fatal(err)
+			}
+			offset.Store(0)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				Steps: []resource.TestStep{{
+					PreConfig: func() { env.Emulator.InjectFault(tc.fault) },
+					Config:    caConfig(env.ProviderConfig(), certName, ca.PEM),
+					ExpectError: acctest.ExpectErrorFragments("mTLS Certificate Already Exists", "certificate "+older.ID,
+						"terraform import <resource address> "+env.AccountID+"/"+older.ID, "after 2 attempts: code 1471"),
+				}},
+			})
+			if stored := env.Emulator.Certificates(env.AccountID); len(stored) != 1 || stored[0].ID != older.ID {
+				t.Errorf("the emulator holds %+v, want only the older certificate", stored)
+			}
+			if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
+				t.Errorf("the emulator saw %d uploads, want 2", n)
+			}
+		})
+	}
+}
+
+// TestAccCertificate_lostAnswerClockSkew: Cloudflare's clock runs 10
+// minutes ahead of this machine's (or behind it). The provider reads
+// Cloudflare's clock from the Date of its answers rather than assuming
+// the clocks agree, so it still records the certificate that its slow,
+// unanswered upload stored.
+func TestAccCertificate_lostAnswerClockSkew(t *testing.T) {
+	t.Parallel()
+	for name, skew := range map[string]time.Duration{"ahead": 10 * time.Minute, "behind": -10 * time.Minute} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(skew) }})
+			env.RequireEmulator(t)
+			ca := acctest.NewCA(t, "skewed clock root "+name)
+			certName := acctest.UniqueName(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				CheckDestroy:             checkAllDeleted(t, env, certName),
+				Steps: []resource.TestStep{{
+					PreConfig: func() {
+						env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true})
+					},
+					Config: caConfig(env.ProviderConfig(), certName, ca.PEM),
+					Check: func(s *terraform.State) error {
+						stored := env.Emulator.Certificates(env.AccountID)
+						if len(stored) != 1 || s.RootModule().Resources["mtls_certificate.ca"].Primary.ID != stored[0].ID {
+							return fmt.Errorf("the emulator holds %+v; state does not hold the one certificate", stored)
+						}
+						return nil
+					},
+				}},
+			})
+		})
+	}
+}
+
+// TestAccCertificate_lostAnswerWithinTheSecond: the upload is stored and
+// its answer lost within the same second, so Cloudflare's clock, read to
+// the second, cannot place the certificate after the upload was sent: it
+// may have been there before. The apply records nothing, names the
+// certificate and the import that adopts it, and the import works.
+func TestAccCertificate_lostAnswerWithinTheSecond(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "within the second root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	var importID string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
+				},
+				Config: config,
+				ExpectError: acctest.ExpectErrorFragments("mTLS Certificate May Predate This Upload",
+					"by Cloudflare's clock", "terraform import <resource address> "+env.AccountID+"/"),
+			},
+			{
+				PreConfig: func() {
+					stored := env.Emulator.Certificates(env.AccountID)
+					if len(stored) != 1 {
+						t.Fatalf("the emulator holds %d certificates, want 1", len(stored))
+					}
+					importID = env.AccountID + "/" + stored[0].ID
+				},
+				Config:             config,
+				ResourceName:       "mtls_certificate.ca",
+				ImportState:        true,
+				ImportStateIdFunc:  func(*terraform.State) (string, error) { return importID, nil },
+				ImportStatePersist: true,
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+	if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
+		t.Errorf("the emulator saw %d uploads, want 2: the one stored, and its retry", n)
+	}
+}
+
+// TestAccCertificate_uploadAnsweredSuccessFalse: Cloudflare stores the
+// certificate, then answers 200 with "success": false. The status and the
+// envelope contradict each other, so the outcome is unknown, not "nothing
+// was created": the provider looks, and records the certificate it finds.
+func TestAccCertificate_uploadAnsweredSuccessFalse(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "success false root")
+	name := acctest.UniqueName(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenBody: true, Status: 200,
+					Body: []byte(`{"success":false,"errors":[{"code":1000,"message":"Internal error"}],"messages":[],"result":null}`)})
+			},
+			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
+			Check: func(s *terraform.State) error {
+				stored := env.Emulator.Certificates(env.AccountID)
+				if len(stored) != 1 || s.RootModule().Resources["mtls_certificate.ca"].Primary.ID != stored[0].ID {
+					return fmt.Errorf("the emulator holds %+v; state does not hold the one certificate", stored)
+				}
+				if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 1 {
+					return fmt.Errorf("the emulator saw %d uploads, want 1", n)
+				}
+				return nil
+			},
+		}},
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -91,11 +92,42 @@ func planIsEmpty(t *testing.T, ws *acctest.Workspace) {
 	}
 }
 
+// importedUnplaced reads an apply's machine-readable output for the
+// errors "mTLS Certificate May Predate This Upload" (an upload whose answer
+// was lost, stored within the second it was sent), each naming a
+// certificate and its import. It returns import blocks that adopt them, as
+// the errors tell the user to, and how many there are. With onlyThese, any
+// other error fails the test.
+func importedUnplaced(t *testing.T, r acctest.Result, onlyThese bool) (string, int) {
+	t.Helper()
+	importID := regexp.MustCompile(`terraform import <resource address> ([0-9a-f]{32}/[0-9a-f-]{36})`)
+	var b strings.Builder
+	named := 0
+	errs := r.Errors()
+	for _, d := range errs {
+		m := importID.FindStringSubmatch(d.Detail)
+		switch {
+		case d.Summary == "mTLS Certificate May Predate This Upload" && m != nil && d.Address != "":
+			fmt.Fprintf(&b, "\nimport {\n  to = %s\n  id = %q\n}\n", d.Address, m[1])
+			named++
+		case onlyThese:
+			t.Fatalf("apply failed with %q on %q, want only errors that name a certificate to import:\n%s", d.Summary, d.Address, d.Detail)
+		}
+	}
+	if onlyThese && len(errs) == 0 && r.ExitCode != 0 {
+		t.Fatalf("apply exited %d without an error diagnostic\n%s", r.ExitCode, r.Stderr)
+	}
+	return b.String(), named
+}
+
 // TestAccCertificate_parallelApplyUnderFaults applies 200 certificates at
 // -parallelism=30 against an emulator that enforces Cloudflare's rate limit
 // and fails 7% of requests at random: 5% with a 5XX, 1% with a reset, and
-// 1% with a reset after the operation was done. Every certificate must be
-// created exactly once, and the plan after must be empty.
+// 1% with a reset after the operation was done. No certificate may be
+// uploaded twice or left unnamed: each is in state, or named by the error
+// of an upload whose answer was lost, with the import that adopts it.
+// After those imports, the account and the state hold the 200, once each,
+// and the plan is empty.
 func TestAccCertificate_parallelApplyUnderFaults(t *testing.T) {
 	t.Parallel()
 	const count = 200
@@ -113,29 +145,41 @@ func TestAccCertificate_parallelApplyUnderFaults(t *testing.T) {
 	manyCertificates(t, ws, providerBlock, acctest.UniqueName(t), count)
 	ws.Init()
 	// On top of the random faults, the first three uploads are stored and
-	// then lose their answers, so every run records some certificates from
-	// the listing rather than from an upload's answer.
-	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true, Times: 3})
+	// then lose their answers: two slowly, which Cloudflare's clock places
+	// after they were sent, so they are recorded from the listing; one at
+	// once, which it cannot, so it is named for import.
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true, Times: 2})
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
 
 	start := time.Now()
-	ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30")
+	first := ws.Run("apply", "-json", "-auto-approve", "-input=false", "-parallelism=30")
 	applied := time.Since(start)
 	counts := env.Emulator.RequestCounts()
 	faults := env.Emulator.RandomFaultCounts()
+	imports, named := importedUnplaced(t, first, true)
+	if named == 0 {
+		t.Error("no certificate was named for import, though one upload was stored and dropped within the second")
+	}
+	if stored, inState := env.Emulator.CertificateCount(env.AccountID), len(stateIDs(t, ws)); stored != inState+named {
+		t.Fatalf("after the apply the emulator holds %d certificates, state %d, and %d were named for import", stored, inState, named)
+	}
+	ws.WriteFile("imports.tf", imports)
+	ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30")
 	checkExactlyOnce(t, env, ws, count)
 	start = time.Now()
 	planIsEmpty(t, ws)
 	t.Logf("apply of %d certificates: %s, %d uploads, %d listings; 3 uploads stored then dropped on purpose; random faults: "+
 		"%d 5XX, %d resets, %d resets after commit (%d of them after an upload was stored); %d requests refused by the rate "+
-		"limit; plan after: %s",
+		"limit; %d certificates named for import; plan after: %s",
 		count, applied.Round(time.Millisecond), counts[emulator.RouteUpload], counts[emulator.RouteList],
 		faults.ServerErrors, faults.Resets, faults.ResetsAfterCommit, faults.UploadsCommittedThenReset,
-		env.Emulator.RateLimitedCount(), time.Since(start).Round(time.Millisecond))
+		env.Emulator.RateLimitedCount(), named, time.Since(start).Round(time.Millisecond))
 }
 
 // TestAccCertificate_interruptedApply interrupts an apply of 50
 // certificates (SIGINT, as Ctrl-C does) while uploads are in flight, then
-// applies again: the account and the state end with the same 50.
+// applies again, importing any certificate the first apply named: the
+// account and the state end with the same 50.
 func TestAccCertificate_interruptedApply(t *testing.T) {
 	t.Parallel()
 	const count = 50
@@ -145,7 +189,7 @@ func TestAccCertificate_interruptedApply(t *testing.T) {
 	manyCertificates(t, ws, env.ProviderConfig(), acctest.UniqueName(t), count)
 	ws.Init()
 
-	apply := ws.Start("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
+	apply := ws.Start("apply", "-json", "-auto-approve", "-input=false", "-parallelism=10")
 	deadline := time.Now().Add(2 * time.Minute)
 	for env.Emulator.CertificateCount(env.AccountID) < 10 {
 		if time.Now().After(deadline) {
@@ -160,13 +204,15 @@ func TestAccCertificate_interruptedApply(t *testing.T) {
 	first := apply.Wait()
 	stored := env.Emulator.CertificateCount(env.AccountID)
 	inState := len(stateIDs(t, ws))
-	t.Logf("interrupted apply: exit code %d, %d certificates stored, %d in state, %d recorded despite the interruption",
-		first.ExitCode, stored, inState, strings.Count(first.Stdout+first.Stderr, "Recorded After a Lost Answer"))
-	if stored != inState {
-		t.Errorf("after the interruption the emulator holds %d certificates but state %d: one was left outside state\n%s\n%s",
-			stored, inState, first.Stdout, first.Stderr)
+	imports, named := importedUnplaced(t, first, false)
+	t.Logf("interrupted apply: exit code %d, %d certificates stored, %d in state, %d recorded despite the interruption, %d named for import",
+		first.ExitCode, stored, inState, strings.Count(first.Stdout, "Recorded After a Lost Answer"), named)
+	if stored != inState+named {
+		t.Errorf("after the interruption the emulator holds %d certificates, state %d, and %d were named for import: "+
+			"one was left outside state unnamed\n%s\n%s", stored, inState, named, first.Stdout, first.Stderr)
 	}
 
+	ws.WriteFile("imports.tf", imports)
 	ws.MustRun("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
 	checkExactlyOnce(t, env, ws, count)
 	planIsEmpty(t, ws)

@@ -13,34 +13,27 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 )
 
-const (
-	// uploadClockSkew is how far before this Create started a certificate
-	// may say it was uploaded and still count as this Create's own:
-	// uploaded_on is Cloudflare's clock, the start is this machine's, and
-	// the two can disagree. Five minutes is the customary bound on clock
-	// skew between hosts that keep time (Kerberos uses it); it is short
-	// enough that a certificate stored by an earlier, separate run is not
-	// taken for this one's.
-	uploadClockSkew = 5 * time.Minute
-	// twinLookupTimeout bounds the look for a certificate that an upload
-	// may have stored. The look runs on a context of its own, since it is
-	// most needed when the operation's context has just ended.
-	twinLookupTimeout = 15 * time.Second
-)
+// twinLookupTimeout bounds the look for a certificate that an upload may
+// have stored. The look runs on a context of its own, since it is most
+// needed when the operation's context has just ended.
+const twinLookupTimeout = 15 * time.Second
 
 // uploadExactlyOnce uploads a certificate so that one Create stores it at
 // most once and never loses one it stored. The client retries transient
 // failures, so an attempt whose answer was lost (a dropped connection, a
 // timeout, a 5XX) may have stored the certificate: its retry then meets
 // 1471 "This certificate already exists", and an interrupted or timed-out
-// Create may leave it stored with no answer at all. In both cases the
-// account is listed for a certificate with the same certificates, name
-// and ca, and one uploaded since this Create began is taken as this
-// upload's own, exactly as if its answer had arrived.
+// Create may leave it stored with no answer at all; so may an answer that
+// contradicts itself (a success status with "success": false, or no
+// certificate id). In all these cases the account is listed for a
+// certificate with the same certificates, name and ca, and one that
+// Cloudflare's clock places after this upload's first attempt was sent is
+// taken as this upload's own, exactly as if its answer had arrived.
 //
 // A match that this Create cannot have stored (no attempt can have stored
-// anything, or it is older than the Create) belongs to someone else: the
-// upload fails and the diagnostic says how to import it.
+// anything, or it is older than the first attempt) belongs to someone
+// else, and one that the clock cannot place either way may: the upload
+// fails and the diagnostic names it and how to import it.
 func uploadExactlyOnce(ctx context.Context, client *cfapi.Client, req cfapi.UploadRequest) (*cfapi.Certificate, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	started := time.Now()
@@ -71,18 +64,21 @@ func uploadExactlyOnce(ctx context.Context, client *cfapi.Client, req cfapi.Uplo
 
 	lookCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), twinLookupTimeout)
 	defer cancel()
+	lookCtx = cfapi.WithAttemptLog(lookCtx)
 	holders, listErr := certificatesHolding(lookCtx, client, req)
 	if listErr != nil {
 		diags.AddError(createSummary, apiErrorDetail(lookupFailedDetail(req.AccountID, exists, listErr), err))
 		return nil, diags
 	}
-	// The window starts when the first attempt was sent, which may be
-	// later than started (the rate limiter can hold it).
+	// The first attempt may have been sent later than started (the rate
+	// limiter can hold it). Cloudflare's clock, read from the Date of its
+	// answers, places each match before or after it.
 	firstSent := started
 	if len(attempts) > 0 && !attempts[0].Sent.IsZero() {
 		firstSent = attempts[0].Sent
 	}
-	twins := ownTwins(holders, req, firstSent, time.Now())
+	offset, clockKnown := cfapi.ServerClockOffset(append(attempts, cfapi.Attempts(lookCtx)...))
+	twins, unplaced := ownTwins(holders, req, firstSent, time.Now(), offset, clockKnown)
 	fields := map[string]any{
 		"account_id":          req.AccountID,
 		"attempts":            len(attempts),
@@ -90,17 +86,26 @@ func uploadExactlyOnce(ctx context.Context, client *cfapi.Client, req cfapi.Uplo
 		"already_exists":      exists,
 		"matching_in_account": len(holders),
 		"candidates":          len(twins),
+		"unplaced":            len(unplaced),
+		"clock_known":         clockKnown,
+		"clock_offset_min":    offset.Min.String(),
+		"clock_offset_max":    offset.Max.String(),
 	}
 	switch {
-	case mayBeStored && len(twins) == 1:
+	case mayBeStored && len(twins) == 1 && len(unplaced) == 0:
 		twin := &twins[0]
 		fields["id"] = twin.ID
 		tflog.Info(ctx, "An upload whose answer was lost had stored the mTLS certificate; recording that one instead of uploading it again", fields)
 		diags.AddWarning("mTLS Certificate Recorded After a Lost Answer", recoveredDetail(ctx, req, twin, err))
 		return twin, diags
-	case mayBeStored && len(twins) > 1:
+	case mayBeStored && len(twins)+len(unplaced) > 1:
 		tflog.Warn(ctx, "Several certificates could be the one a lost upload stored; recording none", fields)
-		diags.AddError("Several mTLS Certificates Match a Lost Upload", apiErrorDetail(ambiguousTwinsDetail(req, twins), err))
+		diags.AddError("Several mTLS Certificates Match a Lost Upload", apiErrorDetail(ambiguousTwinsDetail(req, append(twins, unplaced...)), err))
+		return nil, diags
+	case mayBeStored && len(unplaced) == 1:
+		tflog.Warn(ctx, "A certificate matches a lost upload, but Cloudflare's clock cannot place it after the upload; recording none", fields)
+		diags.AddError("mTLS Certificate May Predate This Upload",
+			apiErrorDetail(unplacedTwinDetail(ctx, req, &unplaced[0], firstSent, offset, clockKnown, err), err))
 		return nil, diags
 	}
 	tflog.Debug(ctx, "No certificate stored by this upload was found", fields)
@@ -131,20 +136,28 @@ func certificatesHolding(ctx context.Context, client *cfapi.Client, req cfapi.Up
 	return out, nil
 }
 
-// ownTwins returns the holders that this upload can have stored: same name
-// and ca, uploaded between its first attempt (less the clock skew allowance)
-// and now (plus it). Whether Cloudflare ever holds two such is unknown; when
-// it does, no one of them can be told to be this upload's.
-func ownTwins(holders []cfapi.Certificate, req cfapi.UploadRequest, firstSent, now time.Time) []cfapi.Certificate {
-	var out []cfapi.Certificate
+// ownTwins sorts the holders with this upload's name and ca by when
+// Cloudflare's clock (its offset from this machine's, as measured) says
+// they were uploaded: twins surely after the first attempt was sent, which
+// this upload can have stored; unplaced ones that the clock cannot put
+// before or after it, or that claim a time still to come. The rest were in
+// the account before this upload was sent and are never its own. Without
+// a clock reading nothing can be placed.
+func ownTwins(holders []cfapi.Certificate, req cfapi.UploadRequest, firstSent, now time.Time, offset cfapi.ClockOffset, clockKnown bool) (twins, unplaced []cfapi.Certificate) {
 	for _, c := range holders {
-		if c.Name != req.Name || c.CA != req.CA || c.UploadedOn.IsZero() {
+		if c.Name != req.Name || c.CA != req.CA {
 			continue
 		}
-		if c.UploadedOn.Before(firstSent.Add(-uploadClockSkew)) || c.UploadedOn.After(now.Add(uploadClockSkew)) {
-			continue
+		switch {
+		case !clockKnown || c.UploadedOn.IsZero():
+			unplaced = append(unplaced, c)
+		case c.UploadedOn.Before(firstSent.Add(offset.Min)):
+			// Before the earliest moment the server can have received it.
+		case !c.UploadedOn.Before(firstSent.Add(offset.Max)) && !c.UploadedOn.After(now.Add(offset.Max)):
+			twins = append(twins, c)
+		default:
+			unplaced = append(unplaced, c)
 		}
-		out = append(out, c)
 	}
-	return out
+	return twins, unplaced
 }

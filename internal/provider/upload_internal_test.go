@@ -17,17 +17,24 @@ import (
 
 const uploadTestAccount = "0123456789abcdef0123456789abcdef"
 
+// commitDelay is how long after an upload arrives a test server stores
+// it, when the test needs Cloudflare's clock, read to the second from the
+// Date of its answers, to place the certificate after the upload was sent.
+const commitDelay = 1200 * time.Millisecond
+
 // interruptingServer serves the emulator, except that the first upload
 // interrupts the client (as Terraform does on SIGINT, by canceling the
-// operation's context) and never answers. With commitFirst the emulator
-// stores the certificate before the interruption.
-func interruptingServer(t *testing.T, interrupt context.CancelFunc, commitFirst bool) (*emulator.Server, *cfapi.Client, *atomic.Int64) {
+// operation's context) and never answers. With commitAfter >= 0 the
+// emulator stores the certificate that long after the upload arrived,
+// before the interruption.
+func interruptingServer(t *testing.T, interrupt context.CancelFunc, commitAfter time.Duration) (*emulator.Server, *cfapi.Client, *atomic.Int64) {
 	t.Helper()
 	emu := emulator.New(emulator.Options{APIToken: "tok"})
 	var uploads atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && uploads.Add(1) == 1 {
-			if commitFirst {
+			if commitAfter >= 0 {
+				time.Sleep(commitAfter)
 				emu.ServeHTTP(httptest.NewRecorder(), r)
 			}
 			// Only once the body is read does net/http notice that the
@@ -51,7 +58,7 @@ func TestUploadInterruptedAfterCommitIsRecorded(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	emu, client, uploads := interruptingServer(t, cancel, true)
+	emu, client, uploads := interruptingServer(t, cancel, commitDelay)
 	pemText, _ := selfSignedPEM(t)
 
 	got, diags := uploadExactlyOnce(ctx, client, cfapi.UploadRequest{AccountID: uploadTestAccount, Name: "n", CA: true, Certificates: pemText})
@@ -72,11 +79,38 @@ func TestUploadInterruptedAfterCommitIsRecorded(t *testing.T) {
 	}
 }
 
+// An upload stored within the second it was sent cannot be placed after it
+// by a clock read to the second: it may have been there before, so it is
+// named, not recorded, and not uploaded again.
+func TestUploadInterruptedRightAfterCommitIsNamed(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	emu, client, uploads := interruptingServer(t, cancel, 0)
+	pemText, _ := selfSignedPEM(t)
+
+	got, diags := uploadExactlyOnce(ctx, client, cfapi.UploadRequest{AccountID: uploadTestAccount, Name: "n", CA: true, Certificates: pemText})
+	stored := emu.Certificates(uploadTestAccount)
+	if got != nil || !diags.HasError() || len(stored) != 1 {
+		t.Fatalf("got %v, %v, stored %d; want an error and the one stored certificate", got, diags, len(stored))
+	}
+	d := diags.Errors()[0]
+	for _, want := range []string{"was interrupted before Cloudflare answered", "certificate " + stored[0].ID,
+		"terraform import <resource address> " + uploadTestAccount + "/" + stored[0].ID, "by Cloudflare's clock"} {
+		if d.Summary() != "mTLS Certificate May Predate This Upload" || !strings.Contains(d.Detail(), want) {
+			t.Errorf("%s: %q lacks %q", d.Summary(), d.Detail(), want)
+		}
+	}
+	if n := uploads.Load(); n != 1 {
+		t.Errorf("%d uploads, want 1", n)
+	}
+}
+
 func TestUploadInterruptedBeforeCommitStoresNothing(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	emu, client, _ := interruptingServer(t, cancel, false)
+	emu, client, _ := interruptingServer(t, cancel, -1)
 	pemText, _ := selfSignedPEM(t)
 
 	got, diags := uploadExactlyOnce(ctx, client, cfapi.UploadRequest{AccountID: uploadTestAccount, Name: "n", CA: true, Certificates: pemText})
@@ -139,33 +173,44 @@ func TestUploadAnsweredAsInterruptedIsRecorded(t *testing.T) {
 	if stored := emu.Certificates(uploadTestAccount); len(stored) != 1 || stored[0].ID != got.ID {
 		t.Fatalf("recorded %+v; the emulator holds %+v", got, stored)
 	}
+	// The answer named the certificate: nothing to look for, nothing to warn of.
+	if n := emu.RequestCount(emulator.RouteList); n != 0 || len(diags) != 0 {
+		t.Errorf("%d listings and diagnostics %v; the answer that arrived should have been used as it is", n, diags)
+	}
 }
 
 func TestOwnTwins(t *testing.T) {
 	firstSent := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
 	now := firstSent.Add(20 * time.Second)
+	// Cloudflare's clock is 10 minutes ahead, known to within 1 s.
+	offset := cfapi.ClockOffset{Min: 10*time.Minute - 200*time.Millisecond, Max: 10*time.Minute + 800*time.Millisecond}
+	sentThere := firstSent.Add(10 * time.Minute) // the first attempt, by Cloudflare's clock, give or take
 	req := cfapi.UploadRequest{Name: "n", CA: true}
 	twin := func(name string, ca bool, uploaded time.Time) cfapi.Certificate {
 		return cfapi.Certificate{ID: "x", Name: name, CA: ca, UploadedOn: uploaded}
 	}
 	for name, tc := range map[string]struct {
-		holders []cfapi.Certificate
-		want    int
+		holders         []cfapi.Certificate
+		clockUnknown    bool
+		twins, unplaced int
 	}{
-		"uploaded after the first attempt":        {[]cfapi.Certificate{twin("n", true, firstSent.Add(time.Second))}, 1},
-		"within the clock skew allowance before":  {[]cfapi.Certificate{twin("n", true, firstSent.Add(-4*time.Minute))}, 1},
-		"older than the allowance":                {[]cfapi.Certificate{twin("n", true, firstSent.Add(-6*time.Minute))}, 0},
-		"within the clock skew allowance after":   {[]cfapi.Certificate{twin("n", true, now.Add(4*time.Minute))}, 1},
-		"later than now and the allowance":        {[]cfapi.Certificate{twin("n", true, now.Add(6*time.Minute))}, 0},
-		"another name":                            {[]cfapi.Certificate{twin("m", true, firstSent)}, 0},
-		"another ca":                              {[]cfapi.Certificate{twin("n", false, firstSent)}, 0},
-		"no uploaded_on to judge by":              {[]cfapi.Certificate{twin("n", true, time.Time{})}, 0},
-		"no certificate with these contents":      {nil, 0},
-		"two candidates, both returned":           {[]cfapi.Certificate{twin("n", true, firstSent), twin("n", true, now)}, 2},
-		"one candidate beside an old certificate": {[]cfapi.Certificate{twin("n", true, firstSent.Add(-time.Hour)), twin("n", true, now)}, 1},
+		"surely after the first attempt":      {[]cfapi.Certificate{twin("n", true, sentThere.Add(time.Second))}, false, 1, 0},
+		"within the clock's uncertainty":      {[]cfapi.Certificate{twin("n", true, sentThere.Add(100*time.Millisecond))}, false, 0, 1},
+		"surely before: never this upload's":  {[]cfapi.Certificate{twin("n", true, sentThere.Add(-time.Second))}, false, 0, 0},
+		"15 s before, as another workspace's": {[]cfapi.Certificate{twin("n", true, sentThere.Add(-15*time.Second))}, false, 0, 0},
+		"after by this machine's clock only":  {[]cfapi.Certificate{twin("n", true, firstSent.Add(time.Second))}, false, 0, 0},
+		"in the future by Cloudflare's clock": {[]cfapi.Certificate{twin("n", true, now.Add(offset.Max+time.Second))}, false, 0, 1},
+		"no clock reading":                    {[]cfapi.Certificate{twin("n", true, sentThere.Add(time.Second))}, true, 0, 1},
+		"another name":                        {[]cfapi.Certificate{twin("m", true, sentThere.Add(time.Second))}, false, 0, 0},
+		"another ca":                          {[]cfapi.Certificate{twin("n", false, sentThere.Add(time.Second))}, false, 0, 0},
+		"no uploaded_on to judge by":          {[]cfapi.Certificate{twin("n", true, time.Time{})}, false, 0, 1},
+		"no certificate with these contents":  {nil, false, 0, 0},
+		"two after":                           {[]cfapi.Certificate{twin("n", true, sentThere.Add(time.Second)), twin("n", true, sentThere.Add(2*time.Second))}, false, 2, 0},
+		"one after beside an old certificate": {[]cfapi.Certificate{twin("n", true, sentThere.Add(-time.Hour)), twin("n", true, sentThere.Add(time.Second))}, false, 1, 0},
 	} {
-		if got := ownTwins(tc.holders, req, firstSent, now); len(got) != tc.want {
-			t.Errorf("%s: ownTwins = %v, want %d", name, got, tc.want)
+		twins, unplaced := ownTwins(tc.holders, req, firstSent, now, offset, !tc.clockUnknown)
+		if len(twins) != tc.twins || len(unplaced) != tc.unplaced {
+			t.Errorf("%s: ownTwins = %v, %v; want %d twins and %d unplaced", name, twins, unplaced, tc.twins, tc.unplaced)
 		}
 	}
 }
