@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
@@ -190,19 +189,7 @@ func TestAccMalformedResponse_upload(t *testing.T) {
 				})
 			},
 			Config: config,
-			Check: func(s *terraform.State) error {
-				stored := env.Emulator.Certificates(env.AccountID)
-				if len(stored) != 1 {
-					return fmt.Errorf("emulator holds %d certificates, want the 1 the unreadable upload stored", len(stored))
-				}
-				if got := s.RootModule().Resources["mtls_certificate.ca"].Primary.ID; got != stored[0].ID {
-					return fmt.Errorf("state id %q, emulator id %q", got, stored[0].ID)
-				}
-				if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 1 {
-					return fmt.Errorf("emulator saw %d uploads, want 1", n)
-				}
-				return nil
-			},
+			Check:  recordedTheOneStored(env, 1),
 		}},
 	})
 }

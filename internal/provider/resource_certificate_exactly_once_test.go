@@ -20,43 +20,57 @@ import (
 // to place the certificate after the upload was sent.
 const slowCommit = 1200 * time.Millisecond
 
+// recordedTheOneStored checks that the emulator holds one certificate,
+// that state holds it, and that it took uploads requests.
+func recordedTheOneStored(env *acctest.Env, uploads int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		stored := env.Emulator.Certificates(env.AccountID)
+		if len(stored) != 1 {
+			return fmt.Errorf("the emulator holds %d certificates, want 1", len(stored))
+		}
+		if got := s.RootModule().Resources["mtls_certificate.ca"].Primary.ID; got != stored[0].ID {
+			return fmt.Errorf("state id %q, emulator id %q", got, stored[0].ID)
+		}
+		if n := env.Emulator.RequestCount(emulator.RouteUpload); n != uploads {
+			return fmt.Errorf("the emulator saw %d uploads, want %d", n, uploads)
+		}
+		return nil
+	}
+}
+
 // TestAccCertificate_uploadAnswerLost: Cloudflare stores the upload, then
 // the connection drops before the answer. The retry meets 1471, and the
 // provider records the certificate its first attempt stored instead of
-// failing or uploading it twice.
+// failing or uploading it twice. It reads Cloudflare's clock from the
+// Date of its answers rather than assuming the clocks agree, so a clock
+// 10 minutes ahead or behind changes nothing.
 func TestAccCertificate_uploadAnswerLost(t *testing.T) {
 	t.Parallel()
-	env := acctest.New(t)
-	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "answer lost root")
-	name := acctest.UniqueName(t)
-
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(),
-		CheckDestroy:             checkAllDeleted(t, env, name),
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true})
-			},
-			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
-			Check: func(s *terraform.State) error {
-				stored := env.Emulator.Certificates(env.AccountID)
-				if len(stored) != 1 {
-					return fmt.Errorf("the emulator holds %d certificates, want 1", len(stored))
-				}
-				if got := s.RootModule().Resources["mtls_certificate.ca"].Primary.ID; got != stored[0].ID {
-					return fmt.Errorf("state id %q, emulator id %q", got, stored[0].ID)
-				}
-				if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 2 {
-					return fmt.Errorf("the emulator saw %d uploads, want 2: the one stored, and its retry", n)
-				}
-				return nil
-			},
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-		}},
-	})
+	for name, skew := range map[string]time.Duration{"same clock": 0, "Cloudflare 10 minutes ahead": 10 * time.Minute,
+		"Cloudflare 10 minutes behind": -10 * time.Minute} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(skew) }})
+			env.RequireEmulator(t)
+			ca := acctest.NewCA(t, "answer lost root")
+			certName := acctest.UniqueName(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				CheckDestroy:             checkAllDeleted(t, env, certName),
+				Steps: []resource.TestStep{{
+					PreConfig: func() {
+						env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true})
+					},
+					Config: caConfig(env.ProviderConfig(), certName, ca.PEM),
+					// The one stored, and its retry.
+					Check: recordedTheOneStored(env, 2),
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					},
+				}},
+			})
+		})
+	}
 }
 
 // TestAccCertificate_uploadTwinByHand: the account already holds the same
@@ -229,41 +243,6 @@ func TestAccCertificate_lostAnswerNeverAdoptsAnOlderCertificate(t *testing.T) {
 	}
 }
 
-// TestAccCertificate_lostAnswerClockSkew: Cloudflare's clock runs 10
-// minutes ahead of this machine's (or behind it). The provider reads
-// Cloudflare's clock from the Date of its answers rather than assuming
-// the clocks agree, so it still records the certificate that its slow,
-// unanswered upload stored.
-func TestAccCertificate_lostAnswerClockSkew(t *testing.T) {
-	t.Parallel()
-	for name, skew := range map[string]time.Duration{"ahead": 10 * time.Minute, "behind": -10 * time.Minute} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(skew) }})
-			env.RequireEmulator(t)
-			ca := acctest.NewCA(t, "skewed clock root "+name)
-			certName := acctest.UniqueName(t)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.Factories(),
-				CheckDestroy:             checkAllDeleted(t, env, certName),
-				Steps: []resource.TestStep{{
-					PreConfig: func() {
-						env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true})
-					},
-					Config: caConfig(env.ProviderConfig(), certName, ca.PEM),
-					Check: func(s *terraform.State) error {
-						stored := env.Emulator.Certificates(env.AccountID)
-						if len(stored) != 1 || s.RootModule().Resources["mtls_certificate.ca"].Primary.ID != stored[0].ID {
-							return fmt.Errorf("the emulator holds %+v; state does not hold the one certificate", stored)
-						}
-						return nil
-					},
-				}},
-			})
-		})
-	}
-}
-
 // TestAccCertificate_lostAnswerWithinTheSecond: the upload is stored and
 // its answer lost within the same second, so Cloudflare's clock, read to
 // the second, cannot place the certificate after the upload was sent: it
@@ -333,16 +312,7 @@ func TestAccCertificate_uploadAnsweredSuccessFalse(t *testing.T) {
 					Body: []byte(`{"success":false,"errors":[{"code":1000,"message":"Internal error"}],"messages":[],"result":null}`)})
 			},
 			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
-			Check: func(s *terraform.State) error {
-				stored := env.Emulator.Certificates(env.AccountID)
-				if len(stored) != 1 || s.RootModule().Resources["mtls_certificate.ca"].Primary.ID != stored[0].ID {
-					return fmt.Errorf("the emulator holds %+v; state does not hold the one certificate", stored)
-				}
-				if n := env.Emulator.RequestCount(emulator.RouteUpload); n != 1 {
-					return fmt.Errorf("the emulator saw %d uploads, want 1", n)
-				}
-				return nil
-			},
+			Check:  recordedTheOneStored(env, 1),
 		}},
 	})
 }
