@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
@@ -35,11 +36,37 @@ func main() {
 	}
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
+	} else {
+		go exitWhenOrphaned(os.Getppid, orphanCheckInterval, func() { os.Exit(1) })
 	}
 	// Served as providerserver.Serve would, with the framework's server
 	// wrapped to keep memory flat (see provider.NewProtocol6Server).
 	if err := tf6server.Serve(provider.RegistryAddress, provider.NewProtocol6Server(version, serverOpts...), opts...); err != nil {
 		log.Fatal(err.Error())
+	}
+}
+
+// orphanCheckInterval is how often the provider checks that its CLI is
+// still there: a syscall, cheap enough to bound the requests sent after
+// the CLI is gone to a fraction of a second.
+const orphanCheckInterval = 250 * time.Millisecond
+
+// exitWhenOrphaned calls exit once the process that started this one (the
+// CLI) is gone, checking every interval: a CLI killed with SIGKILL cannot
+// stop its providers, whose operations would go on reaching Cloudflare with
+// nobody to take their results. Gone means reparented; where a process is
+// never reparented (Windows), this never fires, and an RPC's context still
+// ends with the CLI's connection.
+func exitWhenOrphaned(getppid func() int, interval time.Duration, exit func()) {
+	parent := getppid()
+	if parent <= 1 {
+		return // started by init, or no parent to watch
+	}
+	for range time.Tick(interval) {
+		if getppid() != parent {
+			exit()
+			return
+		}
 	}
 }
 

@@ -2,14 +2,18 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
@@ -44,13 +48,14 @@ func TestUnreadLogs(t *testing.T) {
 // dev_overrides point at dir (where the provider, or a wrapper of it, must
 // be), and returns the environment for the CLI and the working directory
 // with a configuration planning one certificate against an emulator.
-func cliSetup(t *testing.T, overrideDir string) (cli string, env []string, work string, em *emulator.Running) {
+func cliSetup(t *testing.T, overrideDir string, opts emulator.Options) (cli string, env []string, work string, em *emulator.Running) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" || os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
 		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (scripts/with-cli.sh does) to run tests that drive the CLI")
 	}
 	cli = os.Getenv("TF_ACC_TERRAFORM_PATH")
-	em, err := emulator.Start(emulator.Options{APIToken: "logs-token"})
+	opts.APIToken = "logs-token"
+	em, err := emulator.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +130,7 @@ func TestAccLogs_silentWithoutReader(t *testing.T) {
 	if err := os.Chmod(wrapper, 0o700); err != nil { //nolint:gosec // G302: the test's own wrapper script must be executable.
 		t.Fatal(err)
 	}
-	cli, env, work, _ := cliSetup(t, wrapperDir)
+	cli, env, work, _ := cliSetup(t, wrapperDir, emulator.Options{})
 	out := runCLI(t, cli, env, work, "plan", "-input=false", "-no-color")
 	if !strings.Contains(out, "mtls_certificate.ca will be created") {
 		t.Fatalf("the plan did not run the provider:\n%s", out)
@@ -151,7 +156,7 @@ func TestAccLogs_silentWithoutReader(t *testing.T) {
 func TestAccLogs_traceKeepsEveryLogger(t *testing.T) {
 	binDir := t.TempDir()
 	buildProvider(t, binDir)
-	cli, env, work, _ := cliSetup(t, binDir)
+	cli, env, work, _ := cliSetup(t, binDir, emulator.Options{})
 	logFile := filepath.Join(t.TempDir(), "cli.log")
 	runCLI(t, cli, append(env, "TF_LOG=TRACE", "TF_LOG_PATH="+logFile), work, "plan", "-input=false", "-no-color")
 	logs := readFile(t, logFile)
@@ -170,7 +175,7 @@ func TestAccLogs_traceKeepsEveryLogger(t *testing.T) {
 func TestAccLogs_sameOutcomeWhateverTheLogs(t *testing.T) {
 	binDir := t.TempDir()
 	buildProvider(t, binDir)
-	cli, env, work, em := cliSetup(t, binDir)
+	cli, env, work, em := cliSetup(t, binDir, emulator.Options{})
 	config := readFile(t, filepath.Join(work, "main.tf"))
 	config = strings.Replace(config, "ca           = true", "ca           = var.is_ca", 1)
 	writeFile(t, filepath.Join(work, "main.tf"), config+"\nvariable \"is_ca\" {\n  type    = bool\n  default = null\n}\n")
@@ -241,4 +246,112 @@ func TestTuneGC(t *testing.T) {
 			t.Errorf("%s: the memory limit is %d, want %d", name, got, wantLimit)
 		}
 	}
+}
+
+func TestExitWhenOrphaned(t *testing.T) {
+	parents := func(seq ...int) func() int {
+		var calls atomic.Int64
+		return func() int { return seq[min(int(calls.Add(1))-1, len(seq)-1)] }
+	}
+	for name, tc := range map[string]struct {
+		getppid func() int
+		exits   bool
+	}{
+		"the CLI goes":         {parents(4242, 4242, 4242, 1), true},
+		"reparented elsewhere": {parents(4242, 77), true},
+		"the CLI stays":        {parents(4242), false},
+		"started by init":      {parents(1, 4242), false},
+	} {
+		exited := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			exitWhenOrphaned(tc.getppid, time.Millisecond, func() { close(exited) })
+		}()
+		select {
+		case <-exited:
+			if !tc.exits {
+				t.Errorf("%s: exited", name)
+			}
+		case <-done:
+			if tc.exits {
+				t.Errorf("%s: returned without exiting", name)
+			}
+		case <-time.After(200 * time.Millisecond):
+			if tc.exits {
+				t.Errorf("%s: did not exit", name)
+			}
+		}
+	}
+}
+
+// TestAccProviderExitsWhenTheCLIIsKilled: a CLI killed with SIGKILL during
+// an apply cannot stop its provider. The provider notices that its parent
+// is gone, stops, and sends Cloudflare nothing more.
+func TestAccProviderExitsWhenTheCLIIsKilled(t *testing.T) {
+	if _, err := os.Stat("/proc/self/exe"); err != nil {
+		t.Skip("needs /proc to find the provider process")
+	}
+	binDir := t.TempDir()
+	binary := buildProvider(t, binDir)
+	cli, env, work, em := cliSetup(t, binDir, emulator.Options{Latency: 2 * time.Second})
+	cmd := exec.Command(cli, "apply", "-auto-approve", "-input=false", "-no-color") //nolint:gosec // G204: the CLI the test suite was pointed at.
+	cmd.Dir, cmd.Env = work, env
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for em.RequestCount(emulator.RouteUpload) == 0 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatal("no upload reached the emulator within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	providers := processesRunning(t, binary)
+	if len(providers) != 1 {
+		_ = cmd.Process.Kill()
+		t.Fatalf("found %d processes of the provider binary, want 1", len(providers))
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed := time.Now()
+	for len(processesRunning(t, binary)) > 0 {
+		if time.Since(killed) > 5*time.Second {
+			t.Fatalf("the provider (pid %d) still runs 5 s after its CLI was killed", providers[0])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	exited := time.Since(killed)
+	sent := em.RequestCounts()
+	time.Sleep(3 * time.Second)
+	if after := em.RequestCounts(); !maps.Equal(after, sent) {
+		t.Errorf("requests reached the emulator after the provider exited: %v, then %v", sent, after)
+	}
+	t.Logf("the provider exited %s after its CLI was killed; requests in all: %v", exited.Round(time.Millisecond), sent)
+}
+
+// processesRunning returns the ids of the running processes whose
+// executable is binary.
+func processesRunning(t *testing.T, binary string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && exe == binary {
+			if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && !strings.Contains(string(stat), ") Z ") {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }
