@@ -54,9 +54,12 @@ var sameKeyFixtures = [][]string{
 	{"leaf-key.pem", "leaf-bom-key.pem", "leaf-bom-crlf-key.pem", "leaf-crlf-key.pem"},
 }
 
-// sameCertificateFixtures are groups of files holding one certificate.
+// sameCertificateFixtures are groups of files holding the same
+// certificates, as text around them or line endings differ.
 var sameCertificateFixtures = [][]string{
 	{"leaf-cert.pem", "leaf-bom-cert.pem", "leaf-bom-crlf-cert.pem", "leaf-crlf-cert.pem"},
+	{"ca-cert.pem", "ca-cert-text.pem"},
+	{"ca-bundle.pem", "ca-bundle-print-certs.pem"},
 }
 
 // otherFixtures are tested one by one below.
@@ -347,25 +350,26 @@ func TestKeyBlockDropsTextBeforeTheKey(t *testing.T) {
 	}
 }
 
-func TestByteOrderMarkOnlyAtTheStart(t *testing.T) {
+func TestByteOrderMarkOutsideBlocks(t *testing.T) {
 	const bom = "\uFEFF"
 	cert := fixtures.Read("leaf-cert.pem")
-	if _, err := DecodeCertificateDER(bom + cert); err != nil {
-		t.Errorf("certificate after a byte-order mark: %v", err)
-	}
 	if _, err := ParsePrivateKey(bom + strings.ReplaceAll(fixtures.Read("ec-p256-ecparam-key.pem"), "\n", "\r\n")); err != nil {
 		t.Errorf("EC PARAMETERS and key after a byte-order mark, CRLF: %v", err)
 	}
-	for name, tc := range map[string]struct{ text, want string }{
-		"after a newline": {"\n" + bom + cert, "found text that is not PEM before PEM block 1"},
-		"two marks":       {bom + bom + cert, "found text that is not PEM before PEM block 1"},
-		"between blocks":  {cert + bom + cert, "found text that is not PEM before PEM block 2"},
-		"at the end":      {cert + bom, "trailing data"},
-		"mark alone":      {bom + "\r\n", "the text is empty"},
+	// Outside a block, a byte-order mark is text like any other.
+	for name, text := range map[string]string{
+		"at the start":    bom + cert,
+		"after a newline": "\n" + bom + cert,
+		"two marks":       bom + bom + cert,
+		"between blocks":  cert + bom + cert,
+		"at the end":      cert + bom,
 	} {
-		if _, err := DecodeCertificateDER(tc.text); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error = %v, want it to contain %q", name, err, tc.want)
+		if ders, err := DecodeCertificateDER(text); err != nil || len(ders) != strings.Count(text, "BEGIN") {
+			t.Errorf("%s: %d certificates, error %v", name, len(ders), err)
 		}
+	}
+	if _, err := DecodeCertificateDER(bom + "\r\n"); err == nil || !strings.Contains(err.Error(), "the text is empty") {
+		t.Errorf("a mark alone: error %v, want the text is empty", err)
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 )
 
 // DecodeCertificateDER returns the DER bytes of every CERTIFICATE block in
-// text, in order. Anything else in the text (other block types, bytes that
-// are not PEM) is an error, because the API accepts certificates only.
+// text, in order. Text outside the blocks is ignored, as openssl and CA
+// portals write a human-readable description around them (`openssl x509
+// -text`, `openssl ca -out`); what is inside a block must be PEM, and every
+// block a certificate, because the API accepts certificates only.
 func DecodeCertificateDER(text string) ([][]byte, error) {
 	if strings.TrimSpace(strings.TrimPrefix(text, byteOrderMark)) == "" {
 		return nil, errors.New("the text is empty")
@@ -22,27 +24,29 @@ func DecodeCertificateDER(text string) ([][]byte, error) {
 	rest := normalizeLines(text)
 	var ders [][]byte
 	for {
-		// pem.Decode skips any text before a block; here it must be an
-		// error (for example `openssl x509 -text` output pasted above the
-		// PEM), or the text would not mean what it says.
-		if begin := bytes.Index(rest, []byte("-----BEGIN ")); begin > 0 {
-			return nil, fmt.Errorf("found text that is not PEM before PEM block %d; pass only the \"-----BEGIN CERTIFICATE-----\" blocks", len(ders)+1)
-		}
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
+		begin := bytes.Index(rest, []byte("-----BEGIN "))
+		if begin < 0 {
 			break
+		}
+		rest = rest[begin:]
+		var block *pem.Block
+		var after []byte
+		block, after = pem.Decode(rest)
+		// pem.Decode skips a block it cannot read and returns the next one:
+		// a block must end where the next BEGIN could start.
+		if block == nil || bytes.Count(rest[:len(rest)-len(after)], []byte("-----BEGIN ")) != 1 {
+			return nil, fmt.Errorf("PEM block %d is not valid PEM: check that nothing was added inside it, between its BEGIN and END lines, and that no line of it is missing", len(ders)+1)
 		}
 		if block.Type != "CERTIFICATE" {
 			return nil, &UnexpectedBlockError{Type: block.Type, Index: len(ders) + 1}
 		}
-		ders = append(ders, block.Bytes)
-	}
-	if len(bytes.TrimSpace(rest)) > 0 {
-		if len(ders) == 0 {
-			return nil, errors.New("no PEM data found")
+		// "Name: value" lines after BEGIN read as headers, which a
+		// certificate block never has: text pasted inside it.
+		for name := range block.Headers {
+			return nil, fmt.Errorf("PEM block %d is not valid PEM: it holds a line %q inside it, which a certificate block never has", len(ders)+1, name+": ...")
 		}
-		return nil, errors.New("found trailing data after the last PEM block")
+		ders = append(ders, block.Bytes)
+		rest = after
 	}
 	if len(ders) == 0 {
 		return nil, errors.New("no PEM data found")

@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,7 +53,6 @@ func TestDecodeCertificateDERRejects(t *testing.T) {
 		"empty":          {" \r\n ", "the text is empty"},
 		"not pem":        {"hello", "no PEM data"},
 		"public key":     {"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", `"PUBLIC KEY"`},
-		"trailing data":  {a + "junk", "trailing data"},
 		"key after cert": {a + "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", `"PRIVATE KEY"`},
 	}
 	for name, tc := range cases {
@@ -65,20 +65,41 @@ func TestDecodeCertificateDERRejects(t *testing.T) {
 	}
 }
 
-func TestDecodeCertificateDERRejectsTextBetweenBlocks(t *testing.T) {
+func TestDecodeCertificateDERIgnoresTextOutsideBlocks(t *testing.T) {
 	a, _, _ := certAndKey(t, "a")
 	b, _, _ := certAndKey(t, "b")
 	for name, text := range map[string]string{
 		"before the first": "Certificate:\n    Data:\n        Version: 3 (0x2)\n" + a,
 		"between blocks":   a + "subject=CN = b\n" + b,
+		"after the last":   a + b + "-- end of bundle --\n",
+		"whitespace":       "\n  \r\n" + a + "\n\n" + b,
 	} {
-		_, err := DecodeCertificateDER(text)
-		if err == nil || !strings.Contains(err.Error(), "found text that is not PEM before PEM block") {
-			t.Errorf("%s: err = %v", name, err)
+		ders, err := DecodeCertificateDER(text)
+		if err != nil || len(ders) != strings.Count(text, "-----BEGIN") {
+			t.Errorf("%s: %d certificates, error %v", name, len(ders), err)
+		}
+		if got, err := CanonicalCertificates(text); err != nil || strings.Contains(got, "Data:") || strings.Contains(got, "subject=") ||
+			strings.Contains(got, "end of bundle") {
+			t.Errorf("%s: canonical text %q (error %v) keeps what is outside the blocks", name, got, err)
 		}
 	}
-	if _, err := DecodeCertificateDER("\n  \r\n" + a + "\n\n" + b); err != nil {
-		t.Errorf("whitespace around blocks must be accepted: %v", err)
+}
+
+func TestDecodeCertificateDERRejectsWhatIsInsideABlock(t *testing.T) {
+	a, _, _ := certAndKey(t, "a")
+	b, _, _ := certAndKey(t, "b")
+	lines := strings.Split(strings.TrimSpace(a), "\n")
+	inside := strings.Join(append(append(slices.Clone(lines[:2]), "Serial Number: 01"), lines[2:]...), "\n")
+	for name, text := range map[string]string{
+		"text inside the first":  inside + "\n" + b,
+		"text inside the second": b + inside + "\n",
+		"no END line":            strings.Join(lines[:len(lines)-1], "\n") + "\n" + b,
+		"a line cut short":       strings.Replace(a, lines[1], lines[1][:10], 1),
+		"a line without a colon": strings.Replace(a, lines[1], "Not Before (Dec 1)\n"+lines[1], 1),
+	} {
+		if _, err := DecodeCertificateDER(text); err == nil || !strings.Contains(err.Error(), "is not valid PEM") {
+			t.Errorf("%s: error %v, want a block that is not valid PEM", name, err)
+		}
 	}
 }
 

@@ -75,8 +75,9 @@ func (f *certificateInfoFunction) Definition(_ context.Context, _ function.Defin
 			"serial_number (decimal), not_before and not_after (RFC 3339, UTC), is_ca, dns_names (an empty list " +
 			"when there are none), fingerprint_sha256 (lowercase hexadecimal SHA-256 of the DER encoding), " +
 			"key_algorithm (for example RSA-2048, ECDSA-P-256 or Ed25519) and certificate_count, the number of " +
-			"certificates in the whole bundle. The text must hold only PEM CERTIFICATE blocks that parse; " +
-			"anything else (a public key, a private key, a CSR, trailing data) is an error. " +
+			"certificates in the whole bundle. Its PEM blocks must all be CERTIFICATE blocks that parse; text " +
+			"outside them (such as the description openssl x509 -text writes) is ignored, and anything else (a " +
+			"public key, a private key, a CSR, text inside a block) is an error. " +
 			"The function sends no request to Cloudflare.",
 		MarkdownDescription: "Returns an object describing the first certificate of a PEM bundle:\n\n" +
 			"- `subject` (String) Subject distinguished name, e.g. `CN=client.example.com,O=Example`.\n" +
@@ -89,8 +90,9 @@ func (f *certificateInfoFunction) Definition(_ context.Context, _ function.Defin
 			"- `fingerprint_sha256` (String) Lowercase hexadecimal SHA-256 of the certificate's DER encoding.\n" +
 			"- `key_algorithm` (String) Public key algorithm and size, e.g. `RSA-2048`, `ECDSA-P-256` or `Ed25519`.\n" +
 			"- `certificate_count` (Number) Number of certificates in the whole bundle.\n\n" +
-			"The text must hold only PEM `CERTIFICATE` blocks that parse. Anything else (a public key, a private " +
-			"key, a CSR, text that is not PEM, trailing data) is an error that starts with " +
+			"Its PEM blocks must all be `CERTIFICATE` blocks that parse; text outside them (such as the description " +
+			"`openssl x509 -text` writes) is ignored. Anything else (a public key, a private key, a CSR, text inside " +
+			"a block, no block at all) is an error that starts with " +
 			"`" + strings.TrimSpace(certificateInfoErrorPrefix) + "`. The function sends no request to Cloudflare.",
 		Parameters: []function.Parameter{
 			function.StringParameter{

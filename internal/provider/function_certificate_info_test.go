@@ -265,8 +265,8 @@ func TestAccFunctionCertificateInfo_invalidInput(t *testing.T) {
 			ExpectError: acctest.ExpectErrorFragments("Invalid certificate PEM:", "no PEM data found", "Expected one or more PEM CERTIFICATE blocks"),
 		},
 		resource.TestStep{
-			Config:      certificateInfoOutput(ca.PEM + "garbage after the certificate\n"),
-			ExpectError: acctest.ExpectErrorFragments("Invalid certificate PEM:", "trailing data after the last PEM block"),
+			Config:      certificateInfoOutput(strings.Replace(ca.PEM, "-----\n", "-----\ngarbage inside the block\n", 1)),
+			ExpectError: acctest.ExpectErrorFragments("Invalid certificate PEM:", "PEM block 1 is not valid PEM"),
 		},
 		resource.TestStep{
 			Config: `

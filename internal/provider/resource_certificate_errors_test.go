@@ -297,7 +297,7 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 	}{
 		"public key":          {"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----", []string{`Invalid Certificate PEM`, `this is a public key`, `pass the certificate instead`}},
 		"csr":                 {"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----", []string{`Invalid Certificate PEM`, `signing request (CSR)`}},
-		"trailing garbage":    {strings.TrimSpace(ca.PEM) + "\nnot a certificate", []string{`Invalid Certificate PEM`, `trailing data after the last PEM block`}},
+		"text inside a block": {strings.Replace(ca.PEM, "-----\n", "-----\nSerial Number: 01\n", 1), []string{`Invalid Certificate PEM`, `PEM block 1 is not valid PEM`}},
 		"not pem":             {"hello", []string{`Invalid Certificate PEM`, `no PEM data found`}},
 		"key in certificates": {ca.PEM + ca.KeyPEM, []string{`Invalid Certificate PEM`, `"PRIVATE KEY"`, `belongs in private_key`}},
 		"empty":               {" \n ", []string{`Invalid Certificate PEM`, `the text is empty`}},

@@ -15,10 +15,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
 )
 
 // heredoc indents PEM text for a `<<-EOT` heredoc, as a configuration
@@ -205,4 +207,46 @@ output "fingerprint" {
 			},
 		},
 	})
+}
+
+// TestAccCertificate_textAroundBlocksAccepted: files as openssl writes
+// them with a human-readable description (`openssl x509 -text`, and the
+// subject= and issuer= lines of `openssl pkcs7 -print_certs`) upload as
+// they are. Cloudflare is sent the PEM blocks alone, the state keeps the
+// file's text, and the next plan is empty.
+func TestAccCertificate_textAroundBlocksAccepted(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"ca-cert-text.pem", "ca-bundle-print-certs.pem"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			env := acctest.New(t)
+			name := acctest.UniqueName(t)
+			text := fixtures.Read(file)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.Factories(),
+				CheckDestroy:             checkAllDeleted(t, env, name),
+				Steps: []resource.TestStep{{
+					Config: caConfig(env.ProviderConfig(), name, text),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("certificates"), knownvalue.StringExact(strings.TrimSpace(text))),
+						statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("certificate_count"),
+							knownvalue.Int64Exact(int64(strings.Count(text, "-----BEGIN CERTIFICATE-----")))),
+					},
+					Check: func(*terraform.State) error {
+						if env.Emulator == nil {
+							return nil
+						}
+						stored := env.Emulator.Certificates(env.AccountID)
+						if len(stored) != 1 || strings.Contains(stored[0].Certificates, "Certificate:") || strings.Contains(stored[0].Certificates, "subject=") {
+							return fmt.Errorf("Cloudflare was sent text outside the PEM blocks: %+v", stored)
+						}
+						return nil
+					},
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					},
+				}},
+			})
+		})
+	}
 }
