@@ -41,7 +41,8 @@ func checkPrivateKey(p path.Path, keyText string, parsed []*x509.Certificate) di
 // and a warning when it is already in Cloudflare, so that a plan of an
 // untouched configuration still works. A later certificate that expired is
 // a warning: a CA bundle kept through a rotation may still hold the old
-// root. A certificate that expires within warnDays is a warning either way.
+// root. A certificate that expires within warnDays, or is not valid yet, is
+// a warning either way.
 func checkValidity(parsed []*x509.Certificate, upload bool, warnDays int, now time.Time) diag.Diagnostics {
 	var diags diag.Diagnostics
 	p := path.Root("certificates")
@@ -49,6 +50,13 @@ func checkValidity(parsed []*x509.Certificate, upload bool, warnDays int, now ti
 		which := fmt.Sprintf("Certificate %d of %d (subject %q)", i+1, len(parsed), c.Subject.String())
 		expires := c.NotAfter.UTC().Format(time.RFC3339)
 		days := certs.Info{NotAfter: c.NotAfter}.DaysLeft(now)
+		if now.Before(c.NotBefore) {
+			starts := c.NotBefore.UTC().Format(time.RFC3339)
+			diags.AddAttributeWarning(p, "Certificate Not Yet Valid",
+				fmt.Sprintf("%s is not valid before %s, in %s. Until then clients and servers reject it, so "+
+					"nothing can be verified against it. Check the clock of the machine that issued it, or wait "+
+					"for that date before relying on it.", which, starts, untilText(c.NotBefore.Sub(now))))
+		}
 		switch {
 		case !now.Before(c.NotAfter) && upload && i == 0:
 			diags.AddAttributeError(p, "Certificate Expired",
@@ -71,6 +79,14 @@ func checkValidity(parsed []*x509.Certificate, upload bool, warnDays int, now ti
 		}
 	}
 	return diags
+}
+
+// untilText says how long d is, in days once it is a day or more.
+func untilText(d time.Duration) string {
+	if d >= 24*time.Hour {
+		return daysLeft(int(d / (24 * time.Hour)))
+	}
+	return d.Round(time.Minute).String()
 }
 
 func daysAgo(n int) string {

@@ -88,6 +88,11 @@ func TestAccCertificate_planWarnings(t *testing.T) {
 	}, nil)
 	soonDate := soon.X509().NotAfter.UTC().Format(time.RFC3339)
 	expiredRoot := acctest.ExpiredCA(t, "expired old root", 5*24*time.Hour+time.Hour)
+	// Issued with a clock 3 days ahead, as a misconfigured CA host does.
+	notYet := acctest.Generate(t, acctest.CertOptions{
+		CommonName: "not valid yet", IsCA: true,
+		NotBefore: now.Add(3*24*time.Hour + time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
+	}, nil)
 
 	cases := map[string]struct {
 		providerExtra string
@@ -108,6 +113,10 @@ func TestAccCertificate_planWarnings(t *testing.T) {
 		"old root kept in a rotated bundle has expired": {ca: true, pem: root.PEM + expiredRoot.PEM, want: []wantWarning{{
 			"Certificate in Bundle Expired", []string{`Certificate 2 of 2 (subject "CN=expired old root")`,
 				"expired on " + expiredRoot.X509().NotAfter.UTC().Format(time.RFC3339), "(5 days ago)", "Remove it from the bundle once the rotation is done"},
+		}}},
+		"not valid yet": {ca: true, pem: notYet.PEM, want: []wantWarning{{
+			"Certificate Not Yet Valid", []string{`Certificate 1 of 1 (subject "CN=not valid yet")`,
+				"is not valid before " + notYet.X509().NotBefore.UTC().Format(time.RFC3339), "in 3 days"},
 		}}},
 		"second of the bundle expires soon, threshold 20 days": {providerExtra: "  expiry_warning_days = 20\n", ca: true, pem: root.PEM + soon.PEM, want: []wantWarning{{
 			"Certificate Expires Soon", []string{`Certificate 2 of 2 (subject "CN=expiring soon")`, "expiry_warning_days is 20"},
