@@ -36,10 +36,10 @@ const (
 	// when the server does not say how long to wait.
 	firstRetryDelay = 500 * time.Millisecond
 	maxRetryDelay   = 30 * time.Second
-	// maxRetryAfter is the longest Retry-After honored, so that a wrong
-	// header cannot stall a call for hours when no deadline would stop it.
-	// It is a little over Cloudflare's five-minute block.
-	maxRetryAfter = 6 * time.Minute
+	// waitWithoutDeadline stands in for the deadline of a call whose
+	// context has none, counted from its start, so that no wait runs on
+	// for ever; a little over Cloudflare's five-minute block.
+	waitWithoutDeadline = 6 * time.Minute
 	// maxRateLimitedAttempts bounds the refusals for the rate limit that a
 	// call waits out when no deadline stops it first.
 	maxRateLimitedAttempts = 10
@@ -80,8 +80,12 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 	ctx := req.Context()
 	call := &callAttempts{}
 	canResend := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = r.now().Add(waitWithoutDeadline)
+	}
 	for {
-		if err := r.holdForQuota(ctx, req); err != nil {
+		if err := r.holdForQuota(ctx, req, deadline); err != nil {
 			return nil, &attemptsError{call: call, err: err}
 		}
 		if _, err := r.limiter.wait(ctx); err != nil {
@@ -107,6 +111,7 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		}
 		stop := ""
 		delay, source := r.delay(call.made, res)
+		late := r.now().Add(delay).After(deadline)
 		switch {
 		case limited && call.limited > maxRateLimitedAttempts:
 			stop = fmt.Sprintf("Cloudflare refused %d attempts in a row for the rate limit", call.limited)
@@ -116,9 +121,9 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 			}
 		case !canResend:
 			stop = "the request body cannot be sent again"
-		case source == "Retry-After" && delay > maxRetryAfter:
-			stop = fmt.Sprintf("Cloudflare asked to wait %s before trying again", delay)
-		case pastDeadline(ctx, r.now().Add(delay)):
+		case late && limited && source == "Retry-After":
+			stop = refusedPastDeadline(delay)
+		case late:
 			stop = fmt.Sprintf("the next attempt, in %s, would start after the operation's deadline", delay.Round(time.Millisecond))
 		}
 		fields := map[string]any{
@@ -153,19 +158,17 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 }
 
 // holdForQuota waits while the count of requests that Cloudflare reports
-// for the token is at its reserve, and admits the request once it may go.
-// A hold that would end past the context's deadline fails at once: the
-// request is then never sent.
-func (r *retrier) holdForQuota(ctx context.Context, req *http.Request) error {
+// for the token is at its reserve, or a 429 asked to wait, and admits the
+// request once it may go. A hold that would end past the deadline fails at
+// once: the request is then never sent.
+func (r *retrier) holdForQuota(ctx context.Context, req *http.Request, deadline time.Time) error {
 	for {
 		hold, why := r.quota.admit(r.now())
 		if hold <= 0 {
 			return nil
 		}
-		if pastDeadline(ctx, r.now().Add(hold)) {
-			return fmt.Errorf("the request was not sent: %s, which is past the operation's deadline. Other processes may be "+
-				"using the same API token; lower their -parallelism, or raise this operation's timeout in its timeouts block",
-				why.describe())
+		if r.now().Add(hold).After(deadline) {
+			return fmt.Errorf("the request was not sent: %s", why.pastDeadline())
 		}
 		fields := map[string]any{
 			"http_method":  req.Method,
@@ -314,11 +317,6 @@ func jitteredBackoff(n int) time.Duration {
 	}
 	//nolint:gosec // G404: jitter needs spread, not secrecy.
 	return d/2 + rand.N(d/2+1)
-}
-
-func pastDeadline(ctx context.Context, t time.Time) bool {
-	deadline, ok := ctx.Deadline()
-	return ok && t.After(deadline)
 }
 
 // callAttempts is how the attempts of one call went. Each attempt's

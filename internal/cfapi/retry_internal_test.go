@@ -207,10 +207,10 @@ func TestRetrierGivesUpBeforeTheDeadline(t *testing.T) {
 	r := testRetrier(clock, 3)
 	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(5*time.Second))
 	defer cancel()
-	s := &scripted{steps: []step{{status: 429, retryAfter: "10"}}}
+	s := &scripted{steps: []step{{status: 503, retryAfter: "10"}}}
 	res, err := r.middleware(newRequest(ctx, t, http.MethodGet, ""), s.next)
-	if err != nil || res.StatusCode != 429 {
-		t.Fatalf("got %v, %v; want the 429 itself", res, err)
+	if err != nil || res.StatusCode != 503 {
+		t.Fatalf("got %v, %v; want the 503 itself", res, err)
 	}
 	_ = res.Body.Close()
 	if len(clock.sleeps) != 0 {
@@ -366,5 +366,83 @@ func TestRetriableTransportErrors(t *testing.T) {
 		if got := transientTransport(err); got != want {
 			t.Errorf("transientTransport(%v) = %t, want %t", err, got, want)
 		}
+	}
+}
+
+// TestRetrierOneRuleForRetryAfter: a 429's Retry-After is waited out when
+// it ends before the operation's deadline, however long, and otherwise
+// fails at once naming the wait and the timeout to raise.
+func TestRetrierOneRuleForRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		retryAfter string
+		timeout    time.Duration
+		wantStatus int
+		wantSleeps []time.Duration
+		wantNote   []string
+	}{
+		{name: "7 minutes within a 20 minute create", retryAfter: "420", timeout: 20 * time.Minute,
+			wantStatus: 200, wantSleeps: []time.Duration{7 * time.Minute}},
+		{name: "3 minutes past a 2 minute read", retryAfter: "180", timeout: 2 * time.Minute,
+			wantStatus: 429, wantNote: []string{"(not retried: ", "asked to wait 3m0s", "timeouts block"}},
+		{name: "24 hours past a 20 minute create", retryAfter: "86400", timeout: 20 * time.Minute,
+			wantStatus: 429, wantNote: []string{"(not retried: ", "asked to wait 24h0m0s", "timeouts block"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newTestClock()
+			r := testRetrier(clock, 3)
+			ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(tc.timeout))
+			defer cancel()
+			s := &scripted{steps: []step{{status: 429, retryAfter: tc.retryAfter}, {status: 200}}}
+			res, err := r.middleware(newRequest(ctx, t, http.MethodPost, "{}"), s.next)
+			if err != nil || res.StatusCode != tc.wantStatus {
+				t.Fatalf("got %v, %v; want HTTP %d", res, err, tc.wantStatus)
+			}
+			_ = res.Body.Close()
+			if fmt.Sprint(clock.sleeps) != fmt.Sprint(tc.wantSleeps) {
+				t.Errorf("waits %v, want %v", clock.sleeps, tc.wantSleeps)
+			}
+			call, _ := res.Request.Context().Value(callKey{}).(*callAttempts)
+			for _, want := range tc.wantNote {
+				if !strings.Contains(call.note(), want) {
+					t.Errorf("note %q does not say %q", call.note(), want)
+				}
+			}
+		})
+	}
+}
+
+// TestRetrierSameRetryAfterSameWords: one 429 asking for 24 hours, met by
+// a create and then by a refresh of the same client, is one decision told
+// one way: neither sleeps, and both name the 24 hours (the refresh said
+// 6m0s, issue 20). The refresh is held without being sent.
+func TestRetrierSameRetryAfterSameWords(t *testing.T) {
+	clock := newTestClock()
+	r := testRetrier(clock, 3)
+	s := &scripted{steps: []step{{status: 429, retryAfter: "86400"}, {status: 200}}}
+	create, cancel := context.WithDeadline(context.Background(), clock.Now().Add(20*time.Minute))
+	defer cancel()
+	res, err := r.middleware(newRequest(create, t, http.MethodPost, "{}"), s.next)
+	if err != nil || res.StatusCode != 429 {
+		t.Fatalf("create: %v, %v; want the 429", res, err)
+	}
+	_ = res.Body.Close()
+	call, _ := res.Request.Context().Value(callKey{}).(*callAttempts)
+	createSays := call.note()
+
+	refresh, cancel := context.WithDeadline(context.Background(), clock.Now().Add(2*time.Minute))
+	defer cancel()
+	res, err = r.middleware(newRequest(refresh, t, http.MethodGet, ""), s.next)
+	if err == nil {
+		_ = res.Body.Close()
+		t.Fatalf("refresh: HTTP %d; want it held and refused", res.StatusCode)
+	}
+	for what, says := range map[string]string{"create": createSays, "refresh": err.Error()} {
+		if !strings.Contains(says, "asked to wait 24h0m0s") || !strings.Contains(says, "timeouts block") || strings.Contains(says, "6m0s") {
+			t.Errorf("%s says %q; want the 24 hours asked and the timeout to raise", what, says)
+		}
+	}
+	if len(s.bodies) != 1 || len(clock.sleeps) != 0 {
+		t.Errorf("%d requests sent, waits %v; want the create's alone and no wait", len(s.bodies), clock.sleeps)
 	}
 }

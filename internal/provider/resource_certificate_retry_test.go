@@ -117,3 +117,47 @@ func TestAccProvider_requestsPerSecondValidation(t *testing.T) {
 			"requests_per_second", "value must be between 0.1")
 	}
 }
+
+// TestAccCertificate_hugeRetryAfterOneRule: a 429 asking to wait 24 hours
+// fails a create and a refresh at once, and both name the 24 hours asked
+// (the refresh said 6m0s, issue 20). The refresh's listing meets the 429;
+// its fallback GET is held by it and never sent.
+func TestAccCertificate_hugeRetryAfterOneRule(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "retry-after root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	refuse := func(route string) func() {
+		return func() {
+			env.Emulator.ClearFaults()
+			env.Emulator.InjectFault(emulator.Fault{Route: route, Status: http.StatusTooManyRequests,
+				Code: emulator.CodeRateLimited, Message: emulator.MessageRateLimited, RetryAfter: "86400"})
+			env.Emulator.ResetCounts()
+		}
+	}
+	refused := func(summary string) *regexp.Regexp {
+		return acctest.ExpectErrorFragments(summary, "(HTTP 429) and asked to wait 24h0m0s, longer than this operation's timeout",
+			"timeouts block")
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{PreConfig: refuse(emulator.RouteUpload), Config: config, ExpectError: refused("Unable to Create mTLS Certificate")},
+			{PreConfig: env.Emulator.ClearFaults, Config: config},
+			{PreConfig: refuse(emulator.RouteList), Config: config, ExpectError: refused("Unable to Read mTLS Certificate")},
+			{
+				PreConfig: func() {
+					if n := env.Emulator.RequestCount(emulator.RouteGet); n != 0 {
+						t.Errorf("%d GETs reached the emulator inside the 24 hours asked", n)
+					}
+					env.Emulator.ClearFaults()
+				},
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}
