@@ -40,9 +40,6 @@ const (
 	// context has none, counted from its start, so that no wait runs on
 	// for ever; a little over Cloudflare's five-minute block.
 	waitWithoutDeadline = 6 * time.Minute
-	// maxRateLimitedAttempts bounds the refusals for the rate limit that a
-	// call waits out when no deadline stops it first.
-	maxRateLimitedAttempts = 10
 )
 
 // retrier is the client's retry policy, installed as the outermost
@@ -101,10 +98,10 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		if reason == "" {
 			return res, err
 		}
-		// A refusal for the rate limit is waited out within the
-		// operation's deadline; it does not use up max_retries, so that a
-		// block of minutes is not reported as a failure after a few
-		// attempts. max_retries = 0 still means no retry at all.
+		// Refusals for the rate limit are waited out, however many, until
+		// the deadline; they do not use up max_retries, so that a block of
+		// minutes is not reported as a failure after a few attempts.
+		// max_retries = 0 still means no retry at all.
 		limited := r.maxRetries > 0 && res != nil && res.StatusCode == http.StatusTooManyRequests
 		if limited {
 			call.limited++
@@ -113,8 +110,6 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		delay, source := r.delay(call.made, res)
 		late := r.now().Add(delay).After(deadline)
 		switch {
-		case limited && call.limited > maxRateLimitedAttempts:
-			stop = fmt.Sprintf("Cloudflare refused %d attempts in a row for the rate limit", call.limited)
 		case !limited && call.made-call.limited > r.maxRetries:
 			if r.maxRetries > 0 {
 				stop = fmt.Sprintf("max_retries is %d", r.maxRetries)
@@ -232,10 +227,12 @@ func (r *retrier) attempt(ctx context.Context, req *http.Request, next option.Mi
 }
 
 // delay is the wait before the retry that follows attempt made: the
-// server's Retry-After when it sent one, else the backoff.
+// server's Retry-After when it asks for a wait, else the backoff. A
+// Retry-After of 0 (or a past date) asks for none: taken as is, a storm of
+// 429s would become a storm of requests.
 func (r *retrier) delay(made int, res *http.Response) (time.Duration, string) {
 	if res != nil {
-		if d, ok := parseRetryAfter(res.Header.Get("Retry-After"), r.now()); ok {
+		if d, ok := parseRetryAfter(res.Header.Get("Retry-After"), r.now()); ok && d > 0 {
 			return d, "Retry-After"
 		}
 	}

@@ -145,6 +145,8 @@ func TestRetrierPolicy(t *testing.T) {
 		{name: "501 is final", steps: []step{{status: 501}}, maxRetries: 3, wantStatus: 501},
 		{name: "unparsable Retry-After falls back to backoff", steps: []step{{status: 429, retryAfter: "soon"}, {status: 200}},
 			maxRetries: 3, wantStatus: 200, wantSleeps: []time.Duration{100 * time.Millisecond}},
+		{name: "Retry-After 0 asks no wait, so backoff spaces the 429s", steps: []step{{status: 429, retryAfter: "0"}, {status: 429, retryAfter: "0"}, {status: 200}},
+			maxRetries: 3, wantStatus: 200, wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}},
 		{name: "max_retries ends 5XX", steps: []step{{status: 500}},
 			maxRetries: 2, wantStatus: 500, wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}},
 		{name: "max_retries ends resets", steps: []step{{err: errReset}},
@@ -444,5 +446,70 @@ func TestRetrierSameRetryAfterSameWords(t *testing.T) {
 	}
 	if len(s.bodies) != 1 || len(clock.sleeps) != 0 {
 		t.Errorf("%d requests sent, waits %v; want the create's alone and no wait", len(s.bodies), clock.sleeps)
+	}
+}
+
+// storm is n answers of 429 with Retry-After: 1, then a 200.
+func storm(n int) *scripted {
+	s := &scripted{}
+	for range n {
+		s.steps = append(s.steps, step{status: 429, retryAfter: "1"})
+	}
+	s.steps = append(s.steps, step{status: 200})
+	return s
+}
+
+// TestRetrierWaitsOutA429StormUntilTheDeadline: 429s are waited out as
+// Cloudflare asks for as long as the operation's timeout allows, however
+// many come (the client gave up after 11 attempts in about 10 s of a 20 s
+// timeout, issue 20), and max_retries does not bound them.
+func TestRetrierWaitsOutA429StormUntilTheDeadline(t *testing.T) {
+	clock := newTestClock()
+	r := testRetrier(clock, 1)
+	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(20*time.Second))
+	defer cancel()
+	s := storm(15)
+	res, err := r.middleware(newRequest(ctx, t, http.MethodGet, ""), s.next)
+	if err != nil || res.StatusCode != 200 || len(s.bodies) != 16 {
+		t.Fatalf("15 refusals in a 20 s timeout: %v, %v after %d attempts; want the 200 on attempt 16", res, err, len(s.bodies))
+	}
+	_ = res.Body.Close()
+
+	// Refusals that outlast the timeout: attempts at 0, 1, ... 20 s, then
+	// the next would start after the deadline.
+	clock = newTestClock()
+	r = testRetrier(clock, 1)
+	ctx, cancel = context.WithDeadline(context.Background(), clock.Now().Add(20*time.Second))
+	defer cancel()
+	s = storm(100)
+	res, err = r.middleware(newRequest(ctx, t, http.MethodGet, ""), s.next)
+	if err != nil || res.StatusCode != 429 {
+		t.Fatalf("endless refusals: %v, %v; want the last 429", res, err)
+	}
+	_ = res.Body.Close()
+	call, _ := res.Request.Context().Value(callKey{}).(*callAttempts)
+	if len(s.bodies) != 21 || clock.total() != 20*time.Second {
+		t.Errorf("%d attempts over %s; want 21 over the whole 20 s", len(s.bodies), clock.total())
+	}
+	for _, want := range []string{"after 21 attempts", "asked to wait 1s", "timeouts block"} {
+		if !strings.Contains(call.note(), want) {
+			t.Errorf("note %q does not say %q", call.note(), want)
+		}
+	}
+}
+
+// TestRetrierWithoutDeadlineStopsWaiting: a call whose context has no
+// deadline waits out 429s for 6 minutes after its first attempt at most.
+func TestRetrierWithoutDeadlineStopsWaiting(t *testing.T) {
+	clock := newTestClock()
+	r := testRetrier(clock, 1)
+	s := storm(1000)
+	res, err := r.middleware(newRequest(context.Background(), t, http.MethodGet, ""), s.next)
+	if err != nil || res.StatusCode != 429 {
+		t.Fatalf("endless refusals: %v, %v; want the last 429", res, err)
+	}
+	_ = res.Body.Close()
+	if got := clock.total(); got != 6*time.Minute || len(s.bodies) != 361 {
+		t.Errorf("%d attempts over %s; want 361 over 6 minutes", len(s.bodies), got)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
@@ -160,4 +162,28 @@ func TestAccCertificate_hugeRetryAfterOneRule(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccDataSourceCertificates_waitsOutA429Storm: 15 refusals in a row
+// inside a 20 s read timeout are waited out as Cloudflare asks, and the
+// read then succeeds (it gave up after 11 attempts, issue 20).
+func TestAccDataSourceCertificates_waitsOutA429Storm(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ids := seed(t, env, "storm", 1, "", true)
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteList, Status: http.StatusTooManyRequests,
+		Code: emulator.CodeRateLimited, Message: emulator.MessageRateLimited, RetryAfter: "0.25", Times: 15})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			Config: env.ProviderConfig() + "\ndata \"mtls_certificates\" \"all\" {\n  timeouts {\n    read = \"20s\"\n  }\n}\n",
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("ids"), exactIDs(ids)),
+			},
+		}},
+	})
+	if n := env.Emulator.RequestCount(emulator.RouteList); n < 16 {
+		t.Errorf("%d list requests; want the 15 refused and then at least one answered", n)
+	}
 }
