@@ -82,3 +82,25 @@ func TestAccCertificate_alreadyExistsBeyondAnIncompleteListing(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccDataSourceCertificateAssociations_refuseAnIncompleteListing: 45
+// associations served 20 at a time as page 1 are no answer either.
+func TestAccDataSourceCertificateAssociations_refuseAnIncompleteListing(t *testing.T) {
+	t.Parallel()
+	env := acctest.NewWithOptions(t, emulator.Options{Paging: emulator.PagingIgnored})
+	env.RequireEmulator(t)
+	id := seed(t, env, "assoc", 1, "", true)[0]
+	var assoc []emulator.Association
+	for i := range 45 {
+		assoc = append(assoc, emulator.Association{Service: fmt.Sprintf("service-%02d", i), Status: "active"})
+	}
+	env.Emulator.SetAssociations(env.AccountID, id, assoc)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			Config: env.ProviderConfig() + fmt.Sprintf("\ndata \"mtls_certificate_associations\" \"a\" {\n  mtls_certificate_id = %q\n}\n", id),
+			ExpectError: acctest.ExpectErrorFragments(id, env.AccountID,
+				"after page 2 with 20 associations, but the API reported 45", "a server that ignores the `page` parameter"),
+		}},
+	})
+}
