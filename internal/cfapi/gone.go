@@ -26,16 +26,12 @@ func (c *Client) Gone(ctx context.Context, accountID, id string, callErr error) 
 		return false, callErr
 	}
 	unconfirmed := &UnconfirmedNotFoundError{AccountID: accountID, ID: id, Call: callErr}
-	listed, complete, err := c.listAll(ctx, accountID, ListOptions{})
+	listed, err := c.ListAll(ctx, accountID, ListOptions{})
 	switch {
 	case err != nil:
 		unconfirmed.Listing = err
 		return false, unconfirmed
 	case containsID(listed, id):
-		unconfirmed.Listed = true
-		return false, unconfirmed
-	case !complete:
-		unconfirmed.Incomplete = true
 		return false, unconfirmed
 	}
 	tflog.Info(ctx, "A 404 without Cloudflare's 'certificate not found' code; the account's listing confirms the certificate is gone",
@@ -54,20 +50,16 @@ func containsID(list []Certificate, id string) bool {
 
 // UnconfirmedNotFoundError is a 404 that did not prove a certificate gone:
 // it was not Cloudflare's "Certificate not found", and listing the account
-// failed, was incomplete, or still held the certificate. It does not
-// unwrap to the 404, so that nothing reads it as an answer about the
-// certificate.
+// failed (an incomplete listing fails) or still held the certificate. It
+// does not unwrap to the 404, so that nothing reads it as an answer about
+// the certificate.
 type UnconfirmedNotFoundError struct {
 	AccountID, ID string
 	// Call is the 404 answer of the call about the certificate.
 	Call error
-	// Listing is why the account could not be listed; nil when it was.
+	// Listing is why the account could not be listed; nil when it was
+	// listed, and held the certificate.
 	Listing error
-	// Listed is set when the listing holds the certificate.
-	Listed bool
-	// Incomplete is set when the listing served fewer certificates than
-	// the server said it holds.
-	Incomplete bool
 }
 
 func (e *UnconfirmedNotFoundError) Error() string {
@@ -78,13 +70,9 @@ func (e *UnconfirmedNotFoundError) Error() string {
 	}
 	lead := fmt.Sprintf("%s was answered with HTTP 404 (%s), which is not Cloudflare's \"Certificate not found\" "+
 		"(code %d), so it does not show that certificate %s is gone", asked, e.Call, CodeCertificateNotFound, e.ID)
-	switch {
-	case e.Listing != nil:
+	if e.Listing != nil {
 		return fmt.Sprintf("%s; listing account %s to check failed too (%s). A wrong base_url, or a proxy or "+
 			"gateway in front of the API, answers like this", lead, e.AccountID, e.Listing)
-	case e.Listed:
-		return fmt.Sprintf("%s, and account %s still lists it", lead, e.AccountID)
 	}
-	return fmt.Sprintf("%s, and the listing of account %s served fewer certificates than it reported, so its "+
-		"absence there is no proof either", lead, e.AccountID)
+	return fmt.Sprintf("%s, and account %s still lists it", lead, e.AccountID)
 }

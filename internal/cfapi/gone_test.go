@@ -114,7 +114,7 @@ func TestGoneIncompleteListing(t *testing.T) {
 	_, getErr := c.Get(ctx, pagingAccount, id)
 	gone, err := c.Gone(ctx, pagingAccount, id, getErr)
 	var unconfirmed *cfapi.UnconfirmedNotFoundError
-	if gone || !errors.As(err, &unconfirmed) || !unconfirmed.Incomplete {
+	if gone || !errors.As(err, &unconfirmed) || !errors.Is(unconfirmed.Listing, cfapi.ErrIncompleteListing) {
 		t.Fatalf("Gone = %t, %v; want false and an incomplete-listing error", gone, err)
 	}
 }

@@ -28,6 +28,11 @@ const MaxPages = 1000
 // return when they reach MaxPages; test for it with errors.Is.
 var ErrTooManyPages = errors.New("too many pages")
 
+// ErrIncompleteListing is the cause of the error ListAll and
+// AssociationsAll return when their pages cannot be shown to hold all the
+// server holds; test for it with errors.Is.
+var ErrIncompleteListing = errors.New("incomplete listing")
+
 // ListOptions narrows and shapes ListAll.
 type ListOptions struct {
 	// Types keeps only certificates of these types (custom,
@@ -44,20 +49,14 @@ type ListOptions struct {
 // empty page, or one holding only certificates already read (a server that
 // ignores `page`), ends the read early, and a response without result_info
 // is one page. A certificate that appears on more than one page is returned
-// once. Past MaxPages the read fails with ErrTooManyPages.
+// once. A read that cannot be shown complete (collectPages says when) fails
+// with ErrIncompleteListing; past MaxPages it fails with ErrTooManyPages.
 func (c *Client) ListAll(ctx context.Context, accountID string, opts ListOptions) ([]Certificate, error) {
-	all, _, err := c.listAll(ctx, accountID, opts)
-	return all, err
-}
-
-// listAll is ListAll, and whether the listing is complete: false when the
-// server's total_count says it holds more than its pages served.
-func (c *Client) listAll(ctx context.Context, accountID string, opts ListOptions) ([]Certificate, bool, error) {
 	fetch, fresh, err := c.certificateFetcher(accountID, opts)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return collectPages(ctx, "list", MaxPages, fetch, fresh)
+	return collectPages(ctx, "list", "certificates", MaxPages, fetch, fresh)
 }
 
 // certificateFetcher returns the page fetcher of an account's listing, and
@@ -163,8 +162,7 @@ func (c *Client) AssociationsAll(ctx context.Context, accountID, id string) ([]A
 		}
 		return page
 	}
-	all, _, err := collectPages(ctx, "list associations", MaxPages, fetch, unlikePrevious)
-	return all, err
+	return collectPages(ctx, "list associations", "associations", MaxPages, fetch, unlikePrevious)
 }
 
 // resultInfo is the paging part of a list envelope. The SDK's page type
@@ -198,31 +196,35 @@ type pageFetcher[T any] func(ctx context.Context, page int) ([]T, *resultInfo, e
 
 // collectPages reads pages 1, 2, ... and returns the items fresh keeps of
 // each; fresh gets the page and the page before it (nil for the first).
-// Reading stops, without an error, at whichever comes first:
+// Reading stops at whichever comes first:
 //   - a page with no items (total_pages claimed more than there were);
 //   - a page of which fresh keeps nothing (the server ignores `page` and
 //     serves the same items again);
 //   - the page result_info.total_pages names, or the first page when the
 //     response has no result_info (the API treated as unpaged).
 //
-// The bool (complete) is false when the server's own total_count is more than it
-// served: the caller has what could be read, which may be short.
+// What was read is returned only when it is complete (see
+// pager.complete); otherwise the read fails with ErrIncompleteListing, so
+// that no caller answers from part of a list.
 //
 // A short page does not end the read: the server may cap per_page below
 // what was asked, and total_pages is the better witness. When the server
 // keeps reporting more pages and serving new items beyond limit pages, the
 // read fails with ErrTooManyPages rather than run on.
-func collectPages[T any](ctx context.Context, operation string, limit int, fetch pageFetcher[T], fresh func(page, previous []T) []T) ([]T, bool, error) {
+func collectPages[T any](ctx context.Context, operation, noun string, limit int, fetch pageFetcher[T], fresh func(page, previous []T) []T) ([]T, error) {
 	p := &pager[T]{operation: operation, limit: limit, fetch: fetch, fresh: fresh}
 	out := []T{}
 	for !p.done() {
 		kept, err := p.next(ctx)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		out = append(out, kept...)
 	}
-	return out, p.complete(), nil
+	if !p.complete() {
+		return nil, p.incomplete(noun)
+	}
+	return out, nil
 }
 
 // pager reads a list one page at a time, by collectPages' rules.
@@ -237,13 +239,40 @@ type pager[T any] struct {
 	previous []T
 	last     *resultInfo
 	stop     string
+	repeated bool // the read ended on a page of items already read
 }
 
 func (p *pager[T]) done() bool { return p.stop != "" }
 
-// complete reports, once done, whether the server's total_count agrees
-// with what its pages served.
-func (p *pager[T]) complete() bool { return p.last == nil || p.last.TotalCount <= p.items }
+// complete reports, once done, whether what was read can be taken for the
+// whole list: the server's total_count vouches for it, or, when the server
+// gives none, the read ended where its pages said and not on a repeated
+// page. An answer without result_info is a whole, unpaged list.
+func (p *pager[T]) complete() bool {
+	switch {
+	case p.last == nil:
+		return true
+	case p.last.TotalCount > 0:
+		return p.items >= p.last.TotalCount
+	}
+	return !p.repeated
+}
+
+// incomplete is the error of a read that complete refuses.
+func (p *pager[T]) incomplete(noun string) error {
+	got := fmt.Sprintf("it ended after page %d with %d %s, but the API reported %d (result_info.total_count)",
+		p.read, p.items, noun, p.last.TotalCount)
+	if p.last.TotalCount <= 0 {
+		got = fmt.Sprintf("page %d repeated %s already read, and the API reported no total_count to show that the %d read were all",
+			p.read, noun, p.items)
+	}
+	return &APIError{
+		Operation: p.operation,
+		Message: "the listing is incomplete: " + got + ". A proxy, or a server that ignores the `page` parameter, " +
+			"can cut a listing short; no answer is made from part of it",
+		cause: ErrIncompleteListing,
+	}
+}
 
 // next reads the next page and returns the items fresh keeps of it.
 func (p *pager[T]) next(ctx context.Context) ([]T, error) {
@@ -269,6 +298,7 @@ func (p *pager[T]) next(ctx context.Context) ([]T, error) {
 		p.stop = "empty page"
 	case len(kept) == 0:
 		p.stop = "page repeated items already read; the server seems to ignore the page parameter"
+		p.repeated = true
 	case info == nil:
 		p.stop = "no result_info; treated as a single page"
 	case p.read >= info.TotalPages:
@@ -288,10 +318,8 @@ func (p *pager[T]) logEnd(ctx context.Context) {
 		"stop_reason": p.stop,
 	}
 	if !p.complete() {
-		// The server's own totals disagree with what it served; the caller
-		// gets what could be read, and the log says why it may be short.
 		fields["reported_total_count"] = p.last.TotalCount
-		tflog.Warn(ctx, "Cloudflare API reported more items than it returned across its pages", fields)
+		tflog.Warn(ctx, "A Cloudflare API list ended before it could be shown complete", fields)
 		return
 	}
 	tflog.Debug(ctx, "Read every page of a Cloudflare API list", fields)

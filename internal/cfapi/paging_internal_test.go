@@ -21,7 +21,7 @@ func keepAll(page, _ []int) []int { return page }
 
 func TestCollectPagesStopsAtTheLimit(t *testing.T) {
 	requests := 0
-	got, _, err := collectPages(context.Background(), "list", 5, endlessPages(&requests), keepAll)
+	got, err := collectPages(context.Background(), "list", "items", 5, endlessPages(&requests), keepAll)
 	if !errors.Is(err, ErrTooManyPages) || got != nil {
 		t.Fatalf("collectPages = %v, %v; want no items and ErrTooManyPages", got, err)
 	}
@@ -39,7 +39,7 @@ func TestCollectPagesReachesTheLimitExactly(t *testing.T) {
 	fetch := func(_ context.Context, page int) ([]int, *resultInfo, error) {
 		return []int{page}, &resultInfo{Page: page, TotalPages: 5}, nil
 	}
-	got, _, err := collectPages(context.Background(), "list", 5, fetch, keepAll)
+	got, err := collectPages(context.Background(), "list", "items", 5, fetch, keepAll)
 	if err != nil || !slices.Equal(got, []int{1, 2, 3, 4, 5}) {
 		t.Fatalf("collectPages = %v, %v; want pages 1..5 and no error", got, err)
 	}
@@ -51,9 +51,58 @@ func TestCollectPagesWithoutResultInfoReadsOnePage(t *testing.T) {
 		requests++
 		return []int{1, 2, 3}, nil, nil
 	}
-	got, _, err := collectPages(context.Background(), "list", MaxPages, fetch, keepAll)
+	got, err := collectPages(context.Background(), "list", "items", MaxPages, fetch, keepAll)
 	if err != nil || !slices.Equal(got, []int{1, 2, 3}) || requests != 1 {
 		t.Fatalf("collectPages = %v, %v after %d requests; want [1 2 3] from 1 request", got, err, requests)
+	}
+}
+
+// TestCollectPagesRefusesAPartialList: a read that ends short of the
+// server's total_count, or on a repeated page with no total_count to vouch
+// for it, is an error and returns nothing; a repeat after every counted
+// item is not.
+func TestCollectPagesRefusesAPartialList(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		totalCount int
+		pages      [][]int // page n serves pages[n-1], the last one again past the end
+		want       []int
+		wantErr    string
+	}{
+		{name: "repeated page without total_count", pages: [][]int{{1, 2}},
+			wantErr: "page 2 repeated items already read, and the API reported no total_count to show that the 2 read were all"},
+		{name: "short of total_count", totalCount: 5, pages: [][]int{{1, 2}, {3}, {}},
+			wantErr: "it ended after page 3 with 3 items, but the API reported 5 (result_info.total_count)"},
+		{name: "repeat after every counted item", totalCount: 2, pages: [][]int{{1, 2}}, want: []int{1, 2}},
+		{name: "every page without total_count", pages: [][]int{{1, 2}, {3}, {4}}, want: []int{1, 2, 3, 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fetch := func(_ context.Context, page int) ([]int, *resultInfo, error) {
+				items := tc.pages[min(page, len(tc.pages))-1]
+				return items, &resultInfo{Page: page, TotalCount: tc.totalCount, TotalPages: 3}, nil
+			}
+			seen := map[int]bool{}
+			unseen := func(page, _ []int) []int {
+				var out []int
+				for _, v := range page {
+					if !seen[v] {
+						seen[v] = true
+						out = append(out, v)
+					}
+				}
+				return out
+			}
+			got, err := collectPages(context.Background(), "list", "items", MaxPages, fetch, unseen)
+			if tc.wantErr == "" {
+				if err != nil || !slices.Equal(got, tc.want) {
+					t.Fatalf("collectPages = %v, %v; want %v", got, err, tc.want)
+				}
+				return
+			}
+			if !errors.Is(err, ErrIncompleteListing) || got != nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("collectPages = %v, %v; want no items and an incomplete listing error saying %q", got, err, tc.wantErr)
+			}
+		})
 	}
 }
 

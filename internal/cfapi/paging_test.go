@@ -8,11 +8,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,40 +233,49 @@ func TestListAllFailsOnAnyPage(t *testing.T) {
 }
 
 // TestListAllAgainstMisbehavingServers pins what the client does when the
-// server's paging cannot be trusted. None of these may loop, duplicate or
-// fail; they return what the server could be made to serve.
+// server's paging cannot be trusted: it neither loops nor answers from part
+// of the account, but fails saying what it got and what was reported.
 func TestListAllAgainstMisbehavingServers(t *testing.T) {
 	for _, tc := range []struct {
 		mode         emulator.PagingMode
-		wantCount    int
+		seeded       int
 		wantRequests int
-		why          string
+		wantErr      string
 	}{
 		{
-			mode: emulator.PagingIgnored, wantCount: 50, wantRequests: 2,
-			why: "page 2 repeats page 1, so the client stops with the 50 it has",
+			// The issue's case: every page is the first 50 of 61.
+			mode: emulator.PagingIgnored, seeded: 61, wantRequests: 2,
+			wantErr: "it ended after page 2 with 50 certificates, but the API reported 61 (result_info.total_count)",
 		},
 		{
-			mode: emulator.PagingInconsistentTotals, wantCount: 120, wantRequests: 4,
-			why: "total_pages says 6, but page 4 is empty and ends the read",
+			mode: emulator.PagingIgnored, seeded: 120, wantRequests: 2,
+			wantErr: "after page 2 with 50 certificates, but the API reported 120",
 		},
 		{
-			mode: emulator.PagingShrinkingTotals, wantCount: 50, wantRequests: 1,
-			why: "total_pages says 1; the client believes it (and logs that total_count says 120)",
+			// total_pages says 6, but page 4 is empty and ends the read.
+			mode: emulator.PagingInconsistentTotals, seeded: 120, wantRequests: 4,
+			wantErr: "after page 4 with 120 certificates, but the API reported 300",
+		},
+		{
+			// total_pages says 1, and total_count 120.
+			mode: emulator.PagingShrinkingTotals, seeded: 120, wantRequests: 1,
+			wantErr: "after page 1 with 50 certificates, but the API reported 120",
 		},
 	} {
-		t.Run(tc.mode.String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %d", tc.mode, tc.seeded), func(t *testing.T) {
 			em, c, _ := startPagingEmulator(t, tc.mode)
-			all := seedCertificates(t, em, newCertFactory(t), 120, emulator.TypeCustom)
+			seedCertificates(t, em, newCertFactory(t), tc.seeded, emulator.TypeCustom)
 			got, err := c.ListAll(context.Background(), pagingAccount, cfapi.ListOptions{})
-			if err != nil {
-				t.Fatal(err)
+			if !errors.Is(err, cfapi.ErrIncompleteListing) || got != nil {
+				t.Fatalf("ListAll = %d certificates, %v; want none and an incomplete listing error", len(got), err)
 			}
-			if !slices.Equal(ids(got), all[:tc.wantCount]) {
-				t.Errorf("got %d certificates, want the first %d once each in upload order (%s)", len(got), tc.wantCount, tc.why)
+			for _, want := range []string{tc.wantErr, "a server that ignores the `page` parameter"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
 			}
 			if n := em.RequestCount(emulator.RouteList); n != tc.wantRequests {
-				t.Errorf("%d list requests, want %d (%s)", n, tc.wantRequests, tc.why)
+				t.Errorf("%d list requests, want %d", n, tc.wantRequests)
 			}
 		})
 	}
@@ -282,24 +293,29 @@ func TestAssociationsAll(t *testing.T) {
 
 	for _, tc := range []struct {
 		mode         emulator.PagingMode
-		wantCount    int
 		wantRequests int
+		// incomplete: the pages fall short of total_count, so the read fails.
+		incomplete bool
 	}{
-		{mode: emulator.PagingHonored, wantCount: 45, wantRequests: 3},
-		{mode: emulator.PagingIgnored, wantCount: 20, wantRequests: 2},
-		{mode: emulator.PagingInconsistentTotals, wantCount: 45, wantRequests: 4},
-		{mode: emulator.PagingShrinkingTotals, wantCount: 20, wantRequests: 1},
+		{mode: emulator.PagingHonored, wantRequests: 3},
+		{mode: emulator.PagingIgnored, wantRequests: 2, incomplete: true},
+		{mode: emulator.PagingInconsistentTotals, wantRequests: 4, incomplete: true},
+		{mode: emulator.PagingShrinkingTotals, wantRequests: 1, incomplete: true},
 	} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
 			em, c, rec := startPagingEmulator(t, tc.mode)
 			id := seedCertificates(t, em, newCertFactory(t), 1, emulator.TypeCustom)[0]
 			em.SetAssociations(pagingAccount, id, assoc)
 			got, err := c.AssociationsAll(context.Background(), pagingAccount, id)
-			if err != nil {
+			switch {
+			case tc.incomplete:
+				if !errors.Is(err, cfapi.ErrIncompleteListing) || got != nil || !strings.Contains(err.Error(), "associations, but the API reported") {
+					t.Fatalf("AssociationsAll = %d associations, %v; want none and an incomplete listing error", len(got), err)
+				}
+			case err != nil:
 				t.Fatal(err)
-			}
-			if !slices.Equal(got, want[:tc.wantCount]) {
-				t.Errorf("got %d associations, want the first %d in order", len(got), tc.wantCount)
+			case !slices.Equal(got, want):
+				t.Errorf("got %d associations, want all 45 in order", len(got))
 			}
 			if n := em.RequestCount(emulator.RouteAssociations); n != tc.wantRequests {
 				t.Errorf("%d associations requests, want %d", n, tc.wantRequests)

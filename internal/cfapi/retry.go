@@ -36,13 +36,10 @@ const (
 	// when the server does not say how long to wait.
 	firstRetryDelay = 500 * time.Millisecond
 	maxRetryDelay   = 30 * time.Second
-	// maxRetryAfter is the longest Retry-After honored, so that a wrong
-	// header cannot stall a call for hours when no deadline would stop it.
-	// It is a little over Cloudflare's five-minute block.
-	maxRetryAfter = 6 * time.Minute
-	// maxRateLimitedAttempts bounds the refusals for the rate limit that a
-	// call waits out when no deadline stops it first.
-	maxRateLimitedAttempts = 10
+	// waitWithoutDeadline stands in for the deadline of a call whose
+	// context has none, counted from its start, so that no wait runs on
+	// for ever; a little over Cloudflare's five-minute block.
+	waitWithoutDeadline = 6 * time.Minute
 )
 
 // retrier is the client's retry policy, installed as the outermost
@@ -80,8 +77,12 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 	ctx := req.Context()
 	call := &callAttempts{}
 	canResend := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = r.now().Add(waitWithoutDeadline)
+	}
 	for {
-		if err := r.holdForQuota(ctx, req); err != nil {
+		if err := r.holdForQuota(ctx, req, deadline); err != nil {
 			return nil, &attemptsError{call: call, err: err}
 		}
 		if _, err := r.limiter.wait(ctx); err != nil {
@@ -97,28 +98,27 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		if reason == "" {
 			return res, err
 		}
-		// A refusal for the rate limit is waited out within the
-		// operation's deadline; it does not use up max_retries, so that a
-		// block of minutes is not reported as a failure after a few
-		// attempts. max_retries = 0 still means no retry at all.
+		// Refusals for the rate limit are waited out, however many, until
+		// the deadline; they do not use up max_retries, so that a block of
+		// minutes is not reported as a failure after a few attempts.
+		// max_retries = 0 still means no retry at all.
 		limited := r.maxRetries > 0 && res != nil && res.StatusCode == http.StatusTooManyRequests
 		if limited {
 			call.limited++
 		}
 		stop := ""
 		delay, source := r.delay(call.made, res)
+		late := r.now().Add(delay).After(deadline)
 		switch {
-		case limited && call.limited > maxRateLimitedAttempts:
-			stop = fmt.Sprintf("Cloudflare refused %d attempts in a row for the rate limit", call.limited)
 		case !limited && call.made-call.limited > r.maxRetries:
 			if r.maxRetries > 0 {
 				stop = fmt.Sprintf("max_retries is %d", r.maxRetries)
 			}
 		case !canResend:
 			stop = "the request body cannot be sent again"
-		case source == "Retry-After" && delay > maxRetryAfter:
-			stop = fmt.Sprintf("Cloudflare asked to wait %s before trying again", delay)
-		case pastDeadline(ctx, r.now().Add(delay)):
+		case late && limited && source == "Retry-After":
+			stop = refusedPastDeadline(delay)
+		case late:
 			stop = fmt.Sprintf("the next attempt, in %s, would start after the operation's deadline", delay.Round(time.Millisecond))
 		}
 		fields := map[string]any{
@@ -153,19 +153,17 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 }
 
 // holdForQuota waits while the count of requests that Cloudflare reports
-// for the token is at its reserve, and admits the request once it may go.
-// A hold that would end past the context's deadline fails at once: the
-// request is then never sent.
-func (r *retrier) holdForQuota(ctx context.Context, req *http.Request) error {
+// for the token is at its reserve, or a 429 asked to wait, and admits the
+// request once it may go. A hold that would end past the deadline fails at
+// once: the request is then never sent.
+func (r *retrier) holdForQuota(ctx context.Context, req *http.Request, deadline time.Time) error {
 	for {
 		hold, why := r.quota.admit(r.now())
 		if hold <= 0 {
 			return nil
 		}
-		if pastDeadline(ctx, r.now().Add(hold)) {
-			return fmt.Errorf("the request was not sent: %s, which is past the operation's deadline. Other processes may be "+
-				"using the same API token; lower their -parallelism, or raise this operation's timeout in its timeouts block",
-				why.describe())
+		if r.now().Add(hold).After(deadline) {
+			return fmt.Errorf("the request was not sent: %s", why.pastDeadline())
 		}
 		fields := map[string]any{
 			"http_method":  req.Method,
@@ -229,10 +227,12 @@ func (r *retrier) attempt(ctx context.Context, req *http.Request, next option.Mi
 }
 
 // delay is the wait before the retry that follows attempt made: the
-// server's Retry-After when it sent one, else the backoff.
+// server's Retry-After when it asks for a wait, else the backoff. A
+// Retry-After of 0 (or a past date) asks for none: taken as is, a storm of
+// 429s would become a storm of requests.
 func (r *retrier) delay(made int, res *http.Response) (time.Duration, string) {
 	if res != nil {
-		if d, ok := parseRetryAfter(res.Header.Get("Retry-After"), r.now()); ok {
+		if d, ok := parseRetryAfter(res.Header.Get("Retry-After"), r.now()); ok && d > 0 {
 			return d, "Retry-After"
 		}
 	}
@@ -314,11 +314,6 @@ func jitteredBackoff(n int) time.Duration {
 	}
 	//nolint:gosec // G404: jitter needs spread, not secrecy.
 	return d/2 + rand.N(d/2+1)
-}
-
-func pastDeadline(ctx context.Context, t time.Time) bool {
-	deadline, ok := ctx.Deadline()
-	return ok && t.After(deadline)
 }
 
 // callAttempts is how the attempts of one call went. Each attempt's

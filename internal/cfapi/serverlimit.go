@@ -58,9 +58,11 @@ type serverQuota struct {
 	window    time.Duration
 	inFlight  int
 	peak      int
-	// blockedUntil is the end of the wait a 429 asked for. It holds every
-	// request whatever later answers to requests sent before it report.
+	// blockedUntil is the end of the wait a 429 asked for, and blockedFor
+	// that wait. It holds every request whatever later answers to
+	// requests sent before it report.
 	blockedUntil time.Time
+	blockedFor   time.Duration
 }
 
 func newServerQuota() *serverQuota {
@@ -73,8 +75,9 @@ func newServerQuota() *serverQuota {
 // quotaHold is why a request is held, for the log and the error.
 type quotaHold struct {
 	// refused: Cloudflare refused a request for the rate limit, and asked
-	// to wait resetIn.
+	// to wait asked, of which resetIn is left.
 	refused   bool
+	asked     time.Duration
 	remaining int
 	reserve   int
 	quota     int
@@ -84,8 +87,7 @@ type quotaHold struct {
 
 func (h quotaHold) describe() string {
 	if h.refused {
-		return fmt.Sprintf("Cloudflare refused a request of this API token for its rate limit (HTTP 429) and asked to wait %s",
-			h.resetIn.Round(time.Second))
+		return refusedNote(h.asked)
 	}
 	s := fmt.Sprintf("Cloudflare reported %d requests left for this API token, at or below the %d kept in reserve for "+
 		"requests in flight here and in other processes on the token, until its count resets in %s",
@@ -94,6 +96,33 @@ func (h quotaHold) describe() string {
 		s += fmt.Sprintf(" (quota %d requests per %s)", h.quota, h.window)
 	}
 	return s
+}
+
+// pastDeadline is why the request is not sent when the hold would end
+// after the operation's deadline.
+func (h quotaHold) pastDeadline() string {
+	if h.refused {
+		return refusedPastDeadline(h.asked)
+	}
+	return h.describe() + ", which is past the operation's deadline. Other processes may be using the same API " +
+		"token; lower their -parallelism, or raise this operation's timeout in its timeouts block"
+}
+
+// refusedNote tells a 429's Retry-After in the same words for the request
+// it answered and for every request held after it.
+func refusedNote(asked time.Duration) string {
+	wait := asked.Round(time.Second)
+	if asked < time.Second {
+		wait = asked.Round(time.Millisecond)
+	}
+	return fmt.Sprintf("Cloudflare refused a request of this API token for its rate limit (HTTP 429) and asked to wait %s", wait)
+}
+
+// refusedPastDeadline is why a call stops when a 429's wait ends after its
+// deadline: it fails at once instead of sleeping into the timeout.
+func refusedPastDeadline(asked time.Duration) string {
+	return refusedNote(asked) + ", longer than this operation's timeout leaves; raise the timeout in its timeouts " +
+		"block, or run again once the wait is over"
 }
 
 // reserveLocked is the number of requests held back; see the package
@@ -114,7 +143,7 @@ func (q *serverQuota) admit(now time.Time) (time.Duration, quotaHold) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if now.Before(q.blockedUntil) {
-		return q.blockedUntil.Sub(now) + q.jitter(), quotaHold{refused: true, quota: q.quota, window: q.window, resetIn: q.blockedUntil.Sub(now)}
+		return q.blockedUntil.Sub(now) + q.jitter(), quotaHold{refused: true, asked: q.blockedFor, quota: q.quota, window: q.window, resetIn: q.blockedUntil.Sub(now)}
 	}
 	if q.known && !now.Before(q.resetAt) {
 		q.known = false // the count has reset; the next answer says by how much
@@ -160,9 +189,8 @@ func (q *serverQuota) done(res *http.Response, now time.Time) {
 		if !ok {
 			return // the retrier's backoff spaces the retries
 		}
-		wait = min(wait, maxRetryAfter)
 		if until := now.Add(wait); until.After(q.blockedUntil) {
-			q.blockedUntil = until
+			q.blockedUntil, q.blockedFor = until, wait
 		}
 		q.observeLocked(now, serverCount{remaining: 0, reset: wait})
 	}

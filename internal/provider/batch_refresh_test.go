@@ -103,6 +103,22 @@ func TestBatchRefresherConfirmsMissingWithGet(t *testing.T) {
 	}
 }
 
+// TestBatchRefresherIncompleteListing: a server that answers every page
+// with the first 50 of 61 certificates hides the 61st from the listing; its
+// refresh asks for it with a GET instead of taking it for gone.
+func TestBatchRefresherIncompleteListing(t *testing.T) {
+	em, client, ids := batchFixtureWith(t, 61, emulator.Options{APIToken: "tok", Paging: emulator.PagingIgnored})
+	b := newBatchRefresher(client)
+	for _, id := range []string{ids[0], ids[60]} {
+		if c, err := b.get(context.Background(), batchAccount, id); err != nil || c.ID != id {
+			t.Fatalf("refresh of %s: %v, %v", id, c, err)
+		}
+	}
+	if got := em.RequestCount(emulator.RouteGet); got != 1 {
+		t.Errorf("GET requests = %d, want 1 (the certificate beyond the incomplete listing)", got)
+	}
+}
+
 // TestBatchRefresherListsAgainWhenStale: a listing older than the TTL, or
 // dropped by forget, is taken again.
 func TestBatchRefresherListsAgainWhenStale(t *testing.T) {

@@ -50,8 +50,9 @@ func (d *certificateDataSource) Schema(ctx context.Context, _ datasource.SchemaR
 		Optional: true,
 		Computed: true,
 		Description: "Name of the certificate, matched exactly. Cloudflare does not enforce unique names: the " +
-			"lookup fails, listing the candidates' ids, when no certificate or more than one has this name. " +
-			"Exactly one of `id` and `name` must be set.",
+			"lookup fails, listing the candidates' ids, when no certificate or more than one has this name. It " +
+			"also fails when the account's listing holds fewer certificates than the `total_count` Cloudflare " +
+			"reports, since the certificate may be in the part not served. Exactly one of `id` and `name` must be set.",
 		Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 	}
 	attrs["associations"] = associationsAttribute("Cloudflare services that use the certificate, with their status; empty when none does.")

@@ -34,7 +34,8 @@ func (d *associationsDataSource) Metadata(_ context.Context, req datasource.Meta
 func (d *associationsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "The Cloudflare services that use an mTLS certificate, with their status, across every page " +
-			"of results. A certificate with associations cannot be deleted.",
+			"of results. A certificate with associations cannot be deleted. The read fails, rather than answer " +
+			"from part of the list, when the pages hold fewer associations than the `total_count` Cloudflare reports.",
 		Attributes: map[string]schema.Attribute{
 			"account_id": accountIDArgument("of the certificate"),
 			"mtls_certificate_id": schema.StringAttribute{

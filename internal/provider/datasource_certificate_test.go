@@ -177,37 +177,24 @@ func exactIDs(ids []string) knownvalue.Check {
 }
 
 // TestAccDataSourceCertificates_everyPage: 120 certificates at 50 per page
-// are all listed once, in order, and a server that ignores paging or
-// reports wrong totals neither loops nor duplicates.
+// are all listed once, in order. Servers whose paging cannot be trusted
+// are in listing_incomplete_test.go.
 func TestAccDataSourceCertificates_everyPage(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		mode emulator.PagingMode
-		want func(ids []string) []string
-	}{
-		"honored":             {emulator.PagingHonored, func(ids []string) []string { return ids }},
-		"inconsistent totals": {emulator.PagingInconsistentTotals, func(ids []string) []string { return ids }},
-		// A server that always answers with page 1 can only give page 1.
-		"ignored": {emulator.PagingIgnored, func(ids []string) []string { return ids[:50] }},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			env := acctest.NewWithOptions(t, emulator.Options{Paging: tc.mode})
-			env.RequireEmulator(t)
-			ids := seed(t, env, "bulk", 120, "", true)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.Factories(),
-				Steps: []resource.TestStep{{
-					Config: env.ProviderConfig() + "\ndata \"mtls_certificates\" \"all\" {}\n",
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("ids"), exactIDs(tc.want(ids))),
-						statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("certificates").AtSliceIndex(0).AtMapKey("id"), knownvalue.StringExact(ids[0])),
-						statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("certificates").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("bulk-000")),
-					},
-				}},
-			})
-		})
-	}
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ids := seed(t, env, "bulk", 120, "", true)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			Config: env.ProviderConfig() + "\ndata \"mtls_certificates\" \"all\" {}\n",
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("ids"), exactIDs(ids)),
+				statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("certificates").AtSliceIndex(0).AtMapKey("id"), knownvalue.StringExact(ids[0])),
+				statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("certificates").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("bulk-000")),
+			},
+		}},
+	})
 }
 
 func TestAccDataSourceCertificates_filters(t *testing.T) {

@@ -48,7 +48,9 @@ func (d *certificatesDataSource) Metadata(_ context.Context, req datasource.Meta
 func (d *certificatesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "All mTLS certificates of a Cloudflare account, across every page of results, optionally " +
-			"filtered. Private keys are never available.",
+			"filtered. Private keys are never available. The read fails, rather than answer from part of the " +
+			"account, when the pages hold fewer certificates than the `total_count` Cloudflare reports (a proxy, or " +
+			"a server that ignores `page`).",
 		Attributes: map[string]schema.Attribute{
 			"account_id": accountIDArgument("to list"),
 			"type": schema.SetAttribute{

@@ -53,7 +53,8 @@ func (l *certificateListResource) Metadata(_ context.Context, req resource.Metad
 func (l *certificateListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
 		Description: "Lists the mTLS certificates of a Cloudflare account, every page of them, for `terraform query`: " +
-			"each result is a certificate's identity and, with `include_resource`, the certificate as a read stores it.",
+			"each result is a certificate's identity and, with `include_resource`, the certificate as a read stores it. " +
+			"A listing whose pages hold fewer certificates than the `total_count` Cloudflare reports fails, with no results.",
 		Attributes: map[string]listschema.Attribute{
 			"account_id": listschema.StringAttribute{
 				Optional:    true,

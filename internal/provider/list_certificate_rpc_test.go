@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -77,5 +79,51 @@ func TestListResourceThroughTheWrapper(t *testing.T) {
 	}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("listed %v, want the first two uploaded certificates %v (limit 2, gateway_managed left out)", got, want)
+	}
+}
+
+// TestListResourceRefusesAnIncompleteListing: a query of an account of 61
+// certificates, through a server that answers every page with the first
+// 50, streams none of them and fails naming the account and the counts.
+// It runs through the RPC: only CLIs from Terraform 1.14 have query.
+func TestListResourceRefusesAnIncompleteListing(t *testing.T) {
+	f := newRPCFixtureWith(t, rpcLoggings[0], emulator.Options{Paging: emulator.PagingIgnored})
+	lister := f.server.(tfprotov6.ListResourceServer)
+	ctx := context.Background()
+	root := acctest.NewCA(t, "paged query root")
+	for i := range 61 {
+		if _, err := f.api.AddCertificate(f.accountID, fmt.Sprintf("paged-%03d", i), false,
+			root.Issue(t, fmt.Sprintf("paged-%03d.example.com", i)).PEM, emulator.TypeCustom); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schemas, err := f.server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	requireNoErrors(t, "GetProviderSchema", schemas, err)
+	configType := schemas.ListResourceSchemas[certificateType].ValueType()
+	stream, err := lister.ListResource(ctx, &tfprotov6.ListResourceRequest{
+		TypeName: certificateType, Config: dynamicValue(t, configType, objectWith(t, configType, nil)), Limit: 500,
+	})
+	if err != nil || stream == nil {
+		t.Fatalf("ListResource: %v", err)
+	}
+	results, errs := 0, []string{}
+	for result := range stream.Results {
+		if result.Identity != nil {
+			results++
+		}
+		for _, d := range result.Diagnostics {
+			if d.Severity == tfprotov6.DiagnosticSeverityError {
+				errs = append(errs, d.Summary+": "+d.Detail)
+			}
+		}
+	}
+	if results != 0 || len(errs) != 1 {
+		t.Fatalf("the query streamed %d results and errors %q; want none and one error", results, errs)
+	}
+	for _, want := range []string{"Unable to List mTLS Certificates", "Could not list the certificates of account " + f.accountID,
+		"after page 2 with 50 certificates, but the API reported 61", "ignores the `page` parameter"} {
+		if !strings.Contains(errs[0], want) {
+			t.Errorf("error %q does not say %q", errs[0], want)
+		}
 	}
 }

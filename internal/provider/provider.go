@@ -140,9 +140,11 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional: true,
 				Description: fmt.Sprintf("How many times a request that failed for a transient reason (HTTP 408, "+
 					"5XX, a connection error, or no answer within %s) is sent again, within the operation's "+
-					"timeout. Waits follow the API's `Retry-After` when it sends one, and otherwise grow from half "+
-					"a second up to 30 seconds. A refusal for the rate limit (HTTP 429) is waited out within the "+
-					"operation's timeout without using up these retries (0 turns every retry off, 429s included). "+
+					"timeout. Waits follow the API's `Retry-After` when it asks for a wait, and otherwise grow from "+
+					"half a second up to 30 seconds. Refusals for the rate limit (HTTP 429) do not use up these "+
+					"retries: however many come, each is waited out as Cloudflare asks until the operation's timeout "+
+					"(its `timeouts` block; 6 minutes per request for `terraform query`), and one whose wait would end "+
+					"after it fails at once, naming the wait. 0 turns every retry off, 429s included. "+
 					"Other 4XX answers are never retried. An "+
 					"upload whose answer was lost and that Cloudflare had stored is recorded, not uploaded twice. "+
 					"Defaults to %d.",

@@ -148,10 +148,10 @@ func TestAccCertificate_destroyRefusalsNeverBlameServices(t *testing.T) {
 			[]string{"because of the credentials", `"SSL and Certificates" Edit permission (ssl:edit)`, "Nothing was deleted", "code 9109"}},
 		{"401 token", emulator.Fault{Status: 401, Code: 10000, Message: "Authentication error"},
 			[]string{"because of the credentials", "code 10000: Authentication error"}},
-		// Refusals for the rate limit are waited out beyond max_retries;
-		// this one never ends.
-		{"429 after retries", emulator.Fault{Status: 429, RetryAfter: "0", Code: 971, Message: "Please wait", Times: 1000},
-			[]string{"Cloudflare could not delete certificate", "HTTP 429", "in a row for the rate limit"}},
+		// Refusals for the rate limit are waited out beyond max_retries,
+		// until the timeout: this one asks for more than the 2 minutes.
+		{"429 past the timeout", emulator.Fault{Status: 429, RetryAfter: "600", Code: 971, Message: "Please wait"},
+			[]string{"Cloudflare could not delete certificate", "HTTP 429", "asked to wait 10m0s", "timeouts block", "code 971: Please wait"}},
 		{"408 after retries", emulator.Fault{Status: 408}, []string{"Cloudflare could not delete certificate", "HTTP 408"}},
 		{"503 after retries", emulator.Fault{Status: 503}, []string{"Cloudflare could not delete certificate", "HTTP 503"}},
 	} {

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
@@ -115,5 +117,73 @@ func TestAccProvider_requestsPerSecondValidation(t *testing.T) {
 		providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  requests_per_second = %s", env.Token, env.AccountID, value))
 		expectErrorBeforeUpload(t, env, caConfig(providerBlock, acctest.UniqueName(t), ca.PEM),
 			"requests_per_second", "value must be between 0.1")
+	}
+}
+
+// TestAccCertificate_hugeRetryAfterOneRule: a 429 asking to wait 24 hours
+// fails a create and a refresh at once, and both name the 24 hours asked
+// (the refresh said 6m0s, issue 20). The refresh's listing meets the 429;
+// its fallback GET is held by it and never sent.
+func TestAccCertificate_hugeRetryAfterOneRule(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ca := acctest.NewCA(t, "retry-after root")
+	name := acctest.UniqueName(t)
+	config := caConfig(env.ProviderConfig(), name, ca.PEM)
+	refuse := func(route string) func() {
+		return func() {
+			env.Emulator.ClearFaults()
+			env.Emulator.InjectFault(emulator.Fault{Route: route, Status: http.StatusTooManyRequests,
+				Code: emulator.CodeRateLimited, Message: emulator.MessageRateLimited, RetryAfter: "86400"})
+			env.Emulator.ResetCounts()
+		}
+	}
+	refused := func(summary string) *regexp.Regexp {
+		return acctest.ExpectErrorFragments(summary, "(HTTP 429) and asked to wait 24h0m0s, longer than this operation's timeout",
+			"timeouts block")
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, env, name),
+		Steps: []resource.TestStep{
+			{PreConfig: refuse(emulator.RouteUpload), Config: config, ExpectError: refused("Unable to Create mTLS Certificate")},
+			{PreConfig: env.Emulator.ClearFaults, Config: config},
+			{PreConfig: refuse(emulator.RouteList), Config: config, ExpectError: refused("Unable to Read mTLS Certificate")},
+			{
+				PreConfig: func() {
+					if n := env.Emulator.RequestCount(emulator.RouteGet); n != 0 {
+						t.Errorf("%d GETs reached the emulator inside the 24 hours asked", n)
+					}
+					env.Emulator.ClearFaults()
+				},
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// TestAccDataSourceCertificates_waitsOutA429Storm: 15 refusals in a row
+// inside a 20 s read timeout are waited out as Cloudflare asks, and the
+// read then succeeds (it gave up after 11 attempts, issue 20).
+func TestAccDataSourceCertificates_waitsOutA429Storm(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	env.RequireEmulator(t)
+	ids := seed(t, env, "storm", 1, "", true)
+	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteList, Status: http.StatusTooManyRequests,
+		Code: emulator.CodeRateLimited, Message: emulator.MessageRateLimited, RetryAfter: "0.25", Times: 15})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		Steps: []resource.TestStep{{
+			Config: env.ProviderConfig() + "\ndata \"mtls_certificates\" \"all\" {\n  timeouts {\n    read = \"20s\"\n  }\n}\n",
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.mtls_certificates.all", tfjsonpath.New("ids"), exactIDs(ids)),
+			},
+		}},
+	})
+	if n := env.Emulator.RequestCount(emulator.RouteList); n < 16 {
+		t.Errorf("%d list requests; want the 15 refused and then at least one answered", n)
 	}
 }

@@ -143,8 +143,16 @@ type rpcFixture struct {
 
 func newRPCFixture(tb testing.TB, l rpcLogging) *rpcFixture {
 	tb.Helper()
+	return newRPCFixtureWith(tb, l, emulator.Options{})
+}
+
+// newRPCFixtureWith is newRPCFixture with an emulator of these options; its
+// token is set here.
+func newRPCFixtureWith(tb testing.TB, l rpcLogging, opts emulator.Options) *rpcFixture {
+	tb.Helper()
 	token := "bench-token-" + randomHexTB(tb, 8)
-	api, err := emulator.Start(emulator.Options{APIToken: token})
+	opts.APIToken = token
+	api, err := emulator.Start(opts)
 	if err != nil {
 		tb.Fatalf("starting the emulator: %v", err)
 	}
