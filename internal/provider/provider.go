@@ -133,7 +133,8 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional: true,
 				Description: "Base URL of the Cloudflare API. Defaults to `" + cfapi.DefaultBaseURL + "`; falls back to `" +
 					EnvBaseURL + "`. Must use `https://`, except for loopback hosts (127.0.0.0/8, ::1, localhost), " +
-					"where `http://` is allowed for local emulators.",
+					"where `http://` is allowed for local emulators. A user name and password in the URL (for a proxy " +
+					"in front of the API) are replaced with `xxxxx` in logs and error messages.",
 				Validators: []validator.String{baseURLValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
@@ -256,7 +257,7 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	resp.ListResourceData = data
 	resp.DataSourceData = data
 	tflog.Debug(ctx, "Configured the mtls provider", map[string]any{
-		"base_url":    settings.baseURL,
+		"base_url":    cfapi.RedactURL(settings.baseURL),
 		"auth_scheme": settings.scheme(),
 		"max_retries": settings.maxRetries,
 		"account_id":  settings.accountID,
