@@ -112,16 +112,18 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional:  true,
 				Sensitive: true,
 				Description: "Cloudflare API token with the \"SSL and Certificates\" permission (read for reads, " +
-					"edit for uploads and deletes). Falls back to `" + EnvAPIToken + "`. Conflicts with `api_key`.",
+					"edit for uploads and deletes). Falls back to `" + EnvAPIToken + "`. Conflicts with `api_key`." +
+					credentialRules("token.txt"),
 			},
 			"api_key": schema.StringAttribute{
-				Optional:    true,
-				Sensitive:   true,
-				Description: "Cloudflare global API key; needs `api_email`. Falls back to `" + EnvAPIKey + "`. Conflicts with `api_token`.",
+				Optional:  true,
+				Sensitive: true,
+				Description: "Cloudflare global API key; needs `api_email`. Falls back to `" + EnvAPIKey + "`. Conflicts with `api_token`." +
+					credentialRules("key.txt"),
 			},
 			"api_email": schema.StringAttribute{
 				Optional:    true,
-				Description: "Email of the account that owns `api_key`. Falls back to `" + EnvAPIEmail + "`.",
+				Description: "Email of the account that owns `api_key`. Falls back to `" + EnvAPIEmail + "`." + credentialRules("email.txt"),
 			},
 			"account_id": schema.StringAttribute{
 				Optional: true,
@@ -184,20 +186,29 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 	}
 }
 
+// credentialRules is what the descriptions of the credentials say about
+// the values credentialFlaw refuses.
+func credentialRules(file string) string {
+	return " Leave it out (or null) to use the environment variable; `\"\"` is an error. Whitespace at either end " +
+		"and control characters, here or in the environment variable, are an error at plan that does not show " +
+		"the value, and no request is sent: read a file with `trimspace(file(\"" + file + "\"))`."
+}
+
 func accountIDValidator() validator.String {
 	return stringvalidator.RegexMatches(accountIDPattern,
 		"must be a Cloudflare account ID: 32 lowercase hexadecimal characters")
 }
 
-// ValidateConfig catches conflicting credentials in the configuration
-// itself. Whether any credentials exist at all is only known in Configure,
-// where the environment is consulted.
+// ValidateConfig catches flawed and conflicting credentials in the
+// configuration itself. Whether any credentials exist at all is only known
+// in Configure, where the environment is consulted.
 func (p *mtlsProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(configCredentialDiags(cfg)...)
 	if isSet(cfg.APIToken) && (isSet(cfg.APIKey) || isSet(cfg.APIEmail)) {
 		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Conflicting Cloudflare Credentials",
 			"Both api_token and api_key/api_email are set. Use exactly one authentication scheme: an API token "+
