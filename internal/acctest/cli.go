@@ -387,6 +387,10 @@ type Diagnostic struct {
 	// Address is the resource the diagnostic is about, when there is one,
 	// such as "mtls_certificate.ca".
 	Address string
+	// Code is the configuration the CLI quotes, such as
+	// `  api_token = file("token.txt")` for an error on that attribute;
+	// empty when it points at no configuration.
+	Code string
 }
 
 // Diagnostics parses the diagnostics out of the machine-readable UI that
@@ -407,12 +411,16 @@ func (r Result) Diagnostics() []Diagnostic {
 				Summary  string `json:"summary"`
 				Detail   string `json:"detail"`
 				Address  string `json:"address"`
+				Snippet  struct {
+					Code string `json:"code"`
+				} `json:"snippet"`
 			} `json:"diagnostic"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil || msg.Type != "diagnostic" {
 			continue
 		}
-		out = append(out, Diagnostic(msg.Diagnostic))
+		d := msg.Diagnostic
+		out = append(out, Diagnostic{Severity: d.Severity, Summary: d.Summary, Detail: d.Detail, Address: d.Address, Code: d.Snippet.Code})
 	}
 	return out
 }

@@ -147,7 +147,8 @@ func TestResultDiagnostics(t *testing.T) {
 		`Initializing the backend...`,
 		`{"@level":"warn","@message":"Warning: Certificate Expires Soon","type":"diagnostic",` +
 			`"diagnostic":{"severity":"warning","summary":"Certificate Expires Soon","detail":"in 3 days","address":"mtls_certificate.ca",` +
-			`"range":{"filename":"main.tf","start":{"line":4,"column":18,"byte":60},"end":{"line":4,"column":22,"byte":64}}}}`,
+			`"range":{"filename":"main.tf","start":{"line":4,"column":18,"byte":60},"end":{"line":4,"column":22,"byte":64}},` +
+			`"snippet":{"context":"resource \"mtls_certificate\" \"ca\"","code":"  ca = true","start_line":4,"values":[]}}}`,
 		``,
 		`{"@level":"error","@message":"Error: execution halted","type":"diagnostic","diagnostic":{"severity":"error","summary":"execution halted","detail":""}}`,
 		`{"type":"log","diagnostic":{"severity":"error","summary":"not a diagnostic message"}}`,
@@ -155,7 +156,7 @@ func TestResultDiagnostics(t *testing.T) {
 	}, "\n")}
 
 	want := []acctest.Diagnostic{
-		{Severity: "warning", Summary: "Certificate Expires Soon", Detail: "in 3 days", Address: "mtls_certificate.ca"},
+		{Severity: "warning", Summary: "Certificate Expires Soon", Detail: "in 3 days", Address: "mtls_certificate.ca", Code: "  ca = true"},
 		{Severity: "error", Summary: "execution halted"},
 	}
 	if got := r.Diagnostics(); !slices.Equal(got, want) {

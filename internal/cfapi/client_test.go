@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,26 @@ func TestClientTransportErrorIsNotAnAPIAnswer(t *testing.T) {
 	var apiErr *cfapi.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || cfapi.IsCertificateNotFound(err) || cfapi.IsClientError(err) {
 		t.Fatalf("error = %#v, want a transport error with no status", err)
+	}
+}
+
+// TestAPIErrorHidesUserinfo: the request an error names shows the base
+// URL's host, not the user name or password written into it.
+func TestAPIErrorHidesUserinfo(t *testing.T) {
+	em := startEmulator(t)
+	const user, password = "proxyuser51d0", "pw0be7c3"
+	base := strings.Replace(em.URL(), "http://", "http://"+user+":"+password+"@", 1)
+	c, err := cfapi.New(cfapi.Config{APIToken: "wrong", BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(context.Background(), account, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10")
+	var apiErr *cfapi.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode == 0 {
+		t.Fatalf("error = %v, want the emulator's refusal", err)
+	}
+	host := strings.TrimPrefix(em.URL(), "http://")
+	if shown := apiErr.Request + " " + err.Error(); strings.Contains(shown, user) || strings.Contains(shown, password) || !strings.Contains(apiErr.Request, "xxxxx@"+host) {
+		t.Errorf("the error's request is %q, want the host %s with its userinfo replaced", strings.NewReplacer(user, "<user>", password, "<password>").Replace(apiErr.Request), host)
 	}
 }

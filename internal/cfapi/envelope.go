@@ -34,7 +34,7 @@ type answer struct {
 // last attempt into a.
 func (a *answer) keep() option.RequestOption {
 	return option.WithMiddleware(func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-		*a = answer{request: req.Method + " " + req.URL.Redacted()}
+		*a = answer{request: req.Method + " " + redactedURL(req.URL)}
 		res, err := next(req)
 		if err != nil || res == nil || res.Body == nil {
 			return res, err

@@ -42,7 +42,7 @@ func (l *requestLogger) middleware(req *http.Request, next option.MiddlewareNext
 	ctx = tflog.MaskMessageStrings(ctx, l.secrets...)
 	fields := map[string]any{
 		"http_method": req.Method,
-		"http_url":    req.URL.String(),
+		"http_url":    redactedURL(req.URL),
 	}
 	if req.GetBody != nil {
 		if body, err := req.GetBody(); err == nil {

@@ -123,7 +123,7 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		}
 		fields := map[string]any{
 			"http_method": req.Method,
-			"http_url":    req.URL.String(),
+			"http_url":    redactedURL(req.URL),
 			"attempt":     call.made,
 			"max_retries": r.maxRetries,
 			"reason":      reason,
@@ -167,7 +167,7 @@ func (r *retrier) holdForQuota(ctx context.Context, req *http.Request, deadline 
 		}
 		fields := map[string]any{
 			"http_method":  req.Method,
-			"http_url":     req.URL.String(),
+			"http_url":     redactedURL(req.URL),
 			"wait_ms":      hold.Milliseconds(),
 			"remaining":    why.remaining,
 			"reserve":      why.reserve,

@@ -60,7 +60,7 @@ func (d *certificateDataSource) Schema(ctx context.Context, _ datasource.SchemaR
 		Description: "One mTLS certificate of a Cloudflare account, looked up by `id` or by `name`, with the " +
 			"services that use it. The private key is never available.",
 		Attributes: attrs,
-		Blocks:     map[string]schema.Block{"timeouts": timeouts.Block(ctx)},
+		Blocks:     map[string]schema.Block{"timeouts": dataSourceTimeouts(ctx)},
 	}
 }
 

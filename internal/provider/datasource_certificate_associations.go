@@ -46,7 +46,7 @@ func (d *associationsDataSource) Schema(ctx context.Context, _ datasource.Schema
 			},
 			"associations": associationsAttribute("One entry per service that uses the certificate; empty when none does."),
 		},
-		Blocks: map[string]schema.Block{"timeouts": timeouts.Block(ctx)},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeouts(ctx)},
 	}
 }
 

@@ -91,7 +91,7 @@ func (d *certificatesDataSource) Schema(ctx context.Context, _ datasource.Schema
 				Description: "Identifiers of the matching certificates, in the same order as `certificates`.",
 			},
 		},
-		Blocks: map[string]schema.Block{"timeouts": timeouts.Block(ctx)},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeouts(ctx)},
 	}
 }
 

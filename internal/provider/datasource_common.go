@@ -19,6 +19,18 @@ import (
 
 const defaultDataSourceReadTimeout = 5 * time.Minute
 
+// dataSourceTimeouts is the timeouts package's block with positiveDuration
+// added to read, so that "0s" or "-1s" fails at plan.
+func dataSourceTimeouts(ctx context.Context) schema.Block {
+	block := timeouts.BlockWithOpts(ctx, timeouts.Opts{
+		ReadDescription: timeoutDescription("a read of the data source (every page and retry)", defaultDataSourceReadTimeout),
+	}).(schema.SingleNestedBlock)
+	read := block.Attributes["read"].(schema.StringAttribute)
+	read.Validators = append(read.Validators, positiveDuration{defaultDataSourceReadTimeout})
+	block.Attributes["read"] = read
+	return block
+}
+
 // certificateData is what the data sources show of a certificate: every
 // attribute of the resource except its secrets and timeouts.
 type certificateData struct {

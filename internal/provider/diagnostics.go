@@ -256,3 +256,29 @@ func withRateLimitWarning(ctx context.Context, summary string, diags *diag.Diagn
 				strings.TrimPrefix(summary, "Unable to "), waits.Summary()))
 	}
 }
+
+// credentialDiag refuses a credential of the provider without quoting it.
+// env names the environment variable it came from, or is "" for the
+// provider block.
+func credentialDiag(c credential, env, flaw string) diag.Diagnostic {
+	summary := "Invalid " + c.title
+	if flaw == flawEmpty {
+		return diag.NewAttributeErrorDiagnostic(path.Root(c.attribute), summary, fmt.Sprintf(
+			"%s is set to an empty string in the provider block. Remove the argument, or set it to null, to use "+
+				"the %s environment variable; or set it to the %s.", c.attribute, c.env, c.noun))
+	}
+	source, where := c.attribute, "Trim it where it is set"
+	if env != "" {
+		source, where = "The "+env+" environment variable", "Remove it where "+env+" is set, or set "+c.attribute+
+			" in the provider block instead"
+	}
+	reach := "trimspace() removes whitespace, line breaks included, at either end."
+	if strings.HasPrefix(flaw, "contains") {
+		reach = "trimspace() removes whitespace at either end only: remove a control character inside the value where it is written."
+	}
+	return diag.NewAttributeErrorDiagnostic(path.Root(c.attribute), summary, fmt.Sprintf(
+		"%s %s. Cloudflare credentials have no whitespace at either end and no control characters, and a "+
+			"request carrying this one would fail, so none was sent. %s, for example:\n\n"+
+			"  %s = trimspace(file(%q))\n\n%s The value is not shown here.",
+		source, flaw, where, c.attribute, strings.TrimPrefix(c.attribute, "api_")+".txt", reach))
+}

@@ -112,16 +112,18 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional:  true,
 				Sensitive: true,
 				Description: "Cloudflare API token with the \"SSL and Certificates\" permission (read for reads, " +
-					"edit for uploads and deletes). Falls back to `" + EnvAPIToken + "`. Conflicts with `api_key`.",
+					"edit for uploads and deletes). Falls back to `" + EnvAPIToken + "`. Conflicts with `api_key`." +
+					credentialRules("token.txt"),
 			},
 			"api_key": schema.StringAttribute{
-				Optional:    true,
-				Sensitive:   true,
-				Description: "Cloudflare global API key; needs `api_email`. Falls back to `" + EnvAPIKey + "`. Conflicts with `api_token`.",
+				Optional:  true,
+				Sensitive: true,
+				Description: "Cloudflare global API key; needs `api_email`. Falls back to `" + EnvAPIKey + "`. Conflicts with `api_token`." +
+					credentialRules("key.txt"),
 			},
 			"api_email": schema.StringAttribute{
 				Optional:    true,
-				Description: "Email of the account that owns `api_key`. Falls back to `" + EnvAPIEmail + "`.",
+				Description: "Email of the account that owns `api_key`. Falls back to `" + EnvAPIEmail + "`." + credentialRules("email.txt"),
 			},
 			"account_id": schema.StringAttribute{
 				Optional: true,
@@ -133,7 +135,8 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional: true,
 				Description: "Base URL of the Cloudflare API. Defaults to `" + cfapi.DefaultBaseURL + "`; falls back to `" +
 					EnvBaseURL + "`. Must use `https://`, except for loopback hosts (127.0.0.0/8, ::1, localhost), " +
-					"where `http://` is allowed for local emulators.",
+					"where `http://` is allowed for local emulators. A user name and password in the URL (for a proxy " +
+					"in front of the API) are replaced with `xxxxx` in logs and error messages.",
 				Validators: []validator.String{baseURLValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
@@ -185,20 +188,29 @@ func (p *mtlsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 	}
 }
 
+// credentialRules is what the descriptions of the credentials say about
+// the values credentialFlaw refuses.
+func credentialRules(file string) string {
+	return " Leave it out (or null) to use the environment variable; `\"\"` is an error. Whitespace at either end " +
+		"and control characters, here or in the environment variable, are an error at plan that does not show " +
+		"the value, and no request is sent: read a file with `trimspace(file(\"" + file + "\"))`."
+}
+
 func accountIDValidator() validator.String {
 	return stringvalidator.RegexMatches(accountIDPattern,
 		"must be a Cloudflare account ID: 32 lowercase hexadecimal characters")
 }
 
-// ValidateConfig catches conflicting credentials in the configuration
-// itself. Whether any credentials exist at all is only known in Configure,
-// where the environment is consulted.
+// ValidateConfig catches flawed and conflicting credentials in the
+// configuration itself. Whether any credentials exist at all is only known
+// in Configure, where the environment is consulted.
 func (p *mtlsProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(configCredentialDiags(cfg)...)
 	if isSet(cfg.APIToken) && (isSet(cfg.APIKey) || isSet(cfg.APIEmail)) {
 		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Conflicting Cloudflare Credentials",
 			"Both api_token and api_key/api_email are set. Use exactly one authentication scheme: an API token "+
@@ -258,7 +270,7 @@ func (p *mtlsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	resp.ListResourceData = data
 	resp.DataSourceData = data
 	tflog.Debug(ctx, "Configured the mtls provider", map[string]any{
-		"base_url":    settings.baseURL,
+		"base_url":    cfapi.RedactURL(settings.baseURL),
 		"auth_scheme": settings.scheme(),
 		"max_retries": settings.maxRetries,
 		"account_id":  settings.accountID,

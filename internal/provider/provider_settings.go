@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -24,6 +26,84 @@ func (s providerSettings) scheme() string {
 		return "api_token"
 	}
 	return "api_key"
+}
+
+// credential is one of the provider's credential arguments.
+type credential struct {
+	attribute, env string
+	// title names it in a diagnostic summary; noun in its detail.
+	title, noun string
+}
+
+var credentials = []credential{
+	{"api_token", EnvAPIToken, "Cloudflare API Token", "API token"},
+	{"api_key", EnvAPIKey, "Cloudflare API Key", "global API key"},
+	{"api_email", EnvAPIEmail, "Cloudflare Account Email", "email of the account that owns api_key"},
+}
+
+func (c credential) value(cfg providerModel) types.String {
+	switch c.attribute {
+	case "api_token":
+		return cfg.APIToken
+	case "api_key":
+		return cfg.APIKey
+	default:
+		return cfg.APIEmail
+	}
+}
+
+// flawEmpty is credentialFlaw's answer for "".
+const flawEmpty = "is empty"
+
+// credentialFlaw says, without quoting v, why no credential can be v. An
+// inner space passes: a header carries it, trimspace() would not remove it,
+// and Cloudflare's 4XX refusal, never retried, says so at once.
+func credentialFlaw(v string) string {
+	if v == "" {
+		return flawEmpty
+	}
+	if trimmed := strings.TrimRightFunc(v, unicode.IsSpace); trimmed != v {
+		return "ends with " + describeSpace(v[len(trimmed):])
+	}
+	if trimmed := strings.TrimLeftFunc(v, unicode.IsSpace); trimmed != v {
+		return "starts with " + describeSpace(v[:len(v)-len(trimmed)])
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("contains a control character (%U)", r)
+		}
+	}
+	return ""
+}
+
+// describeSpace names a run of whitespace by its kind.
+func describeSpace(run string) string {
+	switch {
+	case strings.ContainsAny(run, "\r\n"):
+		return "a line break"
+	case strings.Trim(run, " ") == "":
+		return "a space"
+	case strings.Trim(run, "\t") == "":
+		return "a tab"
+	default:
+		return "whitespace"
+	}
+}
+
+// configCredentialDiags refuses the credentials of the provider block that
+// are known and empty or flawed. Null and unknown values pass.
+func configCredentialDiags(cfg providerModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, c := range credentials {
+		v := c.value(cfg)
+		if v.IsNull() || v.IsUnknown() {
+			continue
+		}
+		if flaw := credentialFlaw(v.ValueString()); flaw != "" {
+			diags.Append(credentialDiag(c, "", flaw))
+		}
+	}
+	return diags
 }
 
 // resolveSettings applies the environment fallbacks and checks that exactly
@@ -62,11 +142,27 @@ func resolveSettings(cfg providerModel, lookupEnv func(string) (string, bool)) (
 	}
 
 	source := "the environment (" + EnvAPIToken + ", " + EnvAPIKey + ", " + EnvAPIEmail + ")"
-	if isSet(cfg.APIToken) || isSet(cfg.APIKey) || isSet(cfg.APIEmail) {
+	fromConfig := isSet(cfg.APIToken) || isSet(cfg.APIKey) || isSet(cfg.APIEmail)
+	if fromConfig {
 		source = "the provider configuration"
 		s.apiToken, s.apiKey, s.apiEmail = cfg.APIToken.ValueString(), cfg.APIKey.ValueString(), cfg.APIEmail.ValueString()
 	} else {
 		s.apiToken, s.apiKey, s.apiEmail = env(EnvAPIToken), env(EnvAPIKey), env(EnvAPIEmail)
+	}
+	// Values unknown at validation, and the environment's, are checked here,
+	// before any client exists. An empty variable counts as unset.
+	diags.Append(configCredentialDiags(cfg)...)
+	if !fromConfig {
+		for _, c := range credentials {
+			if v := env(c.env); v != "" {
+				if flaw := credentialFlaw(v); flaw != "" {
+					diags.Append(credentialDiag(c, c.env, flaw))
+				}
+			}
+		}
+	}
+	if diags.HasError() {
+		return s, diags
 	}
 
 	hasToken := s.apiToken != ""

@@ -178,9 +178,28 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Delete: true}),
+			"timeouts": certificateTimeouts(ctx),
 		},
 	}
+}
+
+// certificateTimeouts is the timeouts package's block with positiveDuration
+// added to each attribute, so that "0s" or "-1s" fails at plan.
+func certificateTimeouts(ctx context.Context) schema.Block {
+	defaults := map[string]time.Duration{"create": defaultCreateTimeout, "read": defaultReadTimeout, "delete": defaultDeleteTimeout}
+	block := timeouts.Block(ctx, timeouts.Opts{
+		Create: true, Read: true, Delete: true,
+		CreateDescription: timeoutDescription("an upload and its retries", defaultCreateTimeout),
+		ReadDescription:   timeoutDescription("a refresh of the certificate and its retries", defaultReadTimeout),
+		DeleteDescription: timeoutDescription("a delete, its retries and the wait for the certificate's associations to drain", defaultDeleteTimeout) +
+			" A destroy uses the value in state, so a change reaches it only after an apply.",
+	}).(schema.SingleNestedBlock)
+	for name, def := range defaults {
+		attr := block.Attributes[name].(schema.StringAttribute)
+		attr.Validators = append(attr.Validators, positiveDuration{def})
+		block.Attributes[name] = attr
+	}
+	return block
 }
 
 const knownAtPlan = " Read from the configured PEM, so it is known at plan time."
