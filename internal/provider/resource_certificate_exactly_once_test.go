@@ -127,27 +127,34 @@ func TestAccCertificate_uploadTwinByHand(t *testing.T) {
 }
 
 // TestAccCertificate_lostAnswerWithTwoCandidates: the first upload is
-// stored but its answer cannot be read, and by then another process has
-// stored the same certificates under the same name (an emulator that allows
-// duplicates stands for the unknown: whether Cloudflare can ever hold two).
-// Either could be this upload's, so the apply records neither and lists
-// both, with their import commands.
+// stored but its answer cannot be read, and while it was under way another
+// process stored the same certificates under the same name (an emulator
+// that allows duplicates stands for the unknown: whether Cloudflare can
+// ever hold two). Either could be this upload's, so the apply records
+// neither and lists both, with their import commands.
 func TestAccCertificate_lostAnswerWithTwoCandidates(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewWithOptions(t, emulator.Options{AllowDuplicates: true})
 	env.RequireEmulator(t)
 	ca := acctest.NewCA(t, "two candidates root")
 	name := acctest.UniqueName(t)
-	other, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := make(chan string, 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(),
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
-				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenBody: true,
+				env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenBody: true,
 					Body: []byte("<html>upstream reset</html>"), Status: 200, ContentType: "text/html"})
+				go func() {
+					defer close(other)
+					for env.Emulator.RequestCount(emulator.RouteUpload) == 0 {
+						time.Sleep(5 * time.Millisecond)
+					}
+					c, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
+					if err == nil {
+						other <- c.ID
+					}
+				}()
 			},
 			Config: caConfig(env.ProviderConfig(), name, ca.PEM),
 			ExpectError: acctest.ExpectErrorFragments("Several mTLS Certificates Match a Lost Upload",
@@ -155,12 +162,10 @@ func TestAccCertificate_lostAnswerWithTwoCandidates(t *testing.T) {
 				"records none", "terraform import <resource address> "+env.AccountID+"/"),
 		}},
 	})
+	otherID, ok := <-other
 	stored := env.Emulator.Certificates(env.AccountID)
-	if len(stored) != 2 {
-		t.Fatalf("the emulator holds %d certificates, want 2: the other process's and this upload's", len(stored))
-	}
-	if stored[0].ID != other.ID {
-		t.Fatalf("the first stored certificate is %s, want the other process's %s", stored[0].ID, other.ID)
+	if !ok || len(stored) != 2 || stored[0].ID != otherID {
+		t.Fatalf("the emulator holds %+v; want the other process's %q first, then this upload's", stored, otherID)
 	}
 	env.DeleteNamed(t, name)
 }
