@@ -99,7 +99,7 @@ func statusOf(err error) int {
 
 // IsCertificateNotFound reports whether err is Cloudflare saying that the
 // certificate does not exist: code 1472 in a 4XX answer. Any other 404 is
-// not proof; Client.Gone decides those.
+// not proof; Client.ConfirmGone decides those.
 func IsCertificateNotFound(err error) bool {
 	var apiErr *APIError
 	return errors.As(err, &apiErr) && IsClientError(err) && apiErr.hasCode(CodeCertificateNotFound)

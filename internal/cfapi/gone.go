@@ -8,15 +8,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-// Gone reports whether callErr, the error of a call about certificate id,
+// ConfirmGone reports whether callErr, the error of a call about certificate id,
 // proves that the certificate no longer exists. Cloudflare's "Certificate
 // not found" (code 1472) proves it. Any other 404 may come from a wrong base
 // URL, a proxy or gateway, or one of Cloudflare's routing errors, so the
 // account is listed: the certificate is gone only when a complete listing
-// succeeds without it. When that cannot be shown, Gone returns false and an
+// succeeds without it, which costs a listing of the whole account. When that
+// cannot be shown, ConfirmGone returns false and an
 // *UnconfirmedNotFoundError, and the caller must keep the certificate in
 // state. Any other callErr comes back unchanged, with false.
-func (c *Client) Gone(ctx context.Context, accountID, id string, callErr error) (bool, error) {
+func (c *Client) ConfirmGone(ctx context.Context, accountID, id string, callErr error) (bool, error) {
 	switch {
 	case callErr == nil:
 		return false, nil

@@ -86,7 +86,7 @@ func TestGone(t *testing.T) {
 			if getErr == nil {
 				t.Fatal("Get succeeded; the case needs a failed call")
 			}
-			gone, err := c.Gone(ctx, pagingAccount, id, getErr)
+			gone, err := c.ConfirmGone(ctx, pagingAccount, id, getErr)
 			if gone != tc.gone {
 				t.Errorf("Gone = %t (%v), want %t", gone, err, tc.gone)
 			}
@@ -112,7 +112,7 @@ func TestGoneIncompleteListing(t *testing.T) {
 	em.InjectFault(emulator.Fault{Route: emulator.RouteGet, Status: http.StatusNotFound, Code: emulator.CodeNoRouteForURI, Message: "No route for that URI"})
 	const id = "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10"
 	_, getErr := c.Get(ctx, pagingAccount, id)
-	gone, err := c.Gone(ctx, pagingAccount, id, getErr)
+	gone, err := c.ConfirmGone(ctx, pagingAccount, id, getErr)
 	var unconfirmed *cfapi.UnconfirmedNotFoundError
 	if gone || !errors.As(err, &unconfirmed) || !errors.Is(unconfirmed.Listing, cfapi.ErrIncompleteListing) {
 		t.Fatalf("Gone = %t, %v; want false and an incomplete-listing error", gone, err)
@@ -124,7 +124,7 @@ func TestGonePassesOtherErrors(t *testing.T) {
 	em, c, _ := startPagingEmulator(t, emulator.PagingHonored)
 	em.InjectFault(emulator.Fault{Route: emulator.RouteGet, Status: http.StatusBadRequest, Code: 1234, Message: "nope"})
 	_, getErr := c.Get(context.Background(), pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10")
-	gone, err := c.Gone(context.Background(), pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10", getErr)
+	gone, err := c.ConfirmGone(context.Background(), pagingAccount, "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10", getErr)
 	if gone || !errors.Is(err, getErr) {
 		t.Fatalf("Gone = %t, %v; want false and the call's own error %v", gone, err, getErr)
 	}

@@ -86,7 +86,7 @@ func newBatchRefresher(client *cfapi.Client) *batchRefresher {
 
 // get returns the certificate as a refresh should see it, or the error of
 // the GET that stands in for the listing or confirms one missing from it,
-// for Client.Gone.
+// for Client.ConfirmGone.
 func (b *batchRefresher) get(ctx context.Context, accountID, id string) (*cfapi.Certificate, error) {
 	l, early := b.current(ctx, accountID, id)
 	if !b.await(ctx, l, l.first) {

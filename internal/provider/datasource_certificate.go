@@ -87,7 +87,7 @@ func (d *certificateDataSource) Read(ctx context.Context, req datasource.ReadReq
 	if !cfg.ID.IsNull() {
 		id := cfg.ID.ValueString()
 		c, err := client.Get(ctx, accountID, id)
-		gone, err := client.Gone(ctx, accountID, id, err)
+		gone, err := client.ConfirmGone(ctx, accountID, id, err)
 		if gone {
 			resp.Diagnostics.AddAttributeError(path.Root("id"), "mTLS Certificate Not Found",
 				fmt.Sprintf("Account %s has no mTLS certificate with id %q.", accountID, id))

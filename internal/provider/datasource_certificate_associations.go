@@ -65,7 +65,7 @@ func (d *associationsDataSource) Read(ctx context.Context, req datasource.ReadRe
 
 	id := cfg.MTLSCertificateID.ValueString()
 	associations, err := client.AssociationsAll(ctx, accountID, id)
-	if gone, goneErr := client.Gone(ctx, accountID, id, err); gone {
+	if gone, goneErr := client.ConfirmGone(ctx, accountID, id, err); gone {
 		resp.Diagnostics.AddAttributeError(path.Root("mtls_certificate_id"), "mTLS Certificate Not Found",
 			fmt.Sprintf("Account %s has no mTLS certificate with id %q.", accountID, id))
 		return

@@ -58,7 +58,7 @@ func deleteCertificate(ctx context.Context, client *cfapi.Client, accountID, id 
 
 		current, err := client.AssociationsAll(ctx, accountID, id)
 		if err != nil {
-			gone, goneErr := client.Gone(ctx, accountID, id, err)
+			gone, goneErr := client.ConfirmGone(ctx, accountID, id, err)
 			switch {
 			case gone:
 				tflog.Info(ctx, "mTLS certificate was gone while its associations were read", map[string]any{"account_id": accountID, "id": id})
@@ -112,7 +112,7 @@ func deleteCertificate(ctx context.Context, client *cfapi.Client, accountID, id 
 // "in use": done is false only for a 4XX that the associations must
 // explain. When done, stop is nil for a certificate proved gone.
 func deleteEnded(ctx context.Context, client *cfapi.Client, accountID, id string, refusal error) (done bool, stop diag.Diagnostics) {
-	gone, err := client.Gone(ctx, accountID, id, refusal)
+	gone, err := client.ConfirmGone(ctx, accountID, id, refusal)
 	var unconfirmed *cfapi.UnconfirmedNotFoundError
 	switch {
 	case gone:

@@ -342,7 +342,7 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	} else {
 		got, err = client.Get(ctx, accountID, id)
 	}
-	gone, err := client.Gone(ctx, accountID, id, err)
+	gone, err := client.ConfirmGone(ctx, accountID, id, err)
 	var unconfirmed *cfapi.UnconfirmedNotFoundError
 	switch {
 	case gone:

@@ -74,8 +74,8 @@ type contextReleasingServer struct {
 
 	// gate is held shared by every RPC and exclusively by a release.
 	gate sync.RWMutex
-	// held counts RPCs since the last release.
-	held atomic.Int64
+	// sinceRelease counts RPCs since the last release.
+	sinceRelease atomic.Int64
 	// releases counts releases, for tests.
 	releases atomic.Int64
 }
@@ -94,11 +94,11 @@ func (s *contextReleasingServer) enter(ctx context.Context) (context.Context, fu
 	return rc, func() {
 		rc.detach()
 		s.gate.RUnlock()
-		if s.held.Add(1) < releaseEvery || !s.gate.TryLock() {
+		if s.sinceRelease.Add(1) < releaseEvery || !s.gate.TryLock() {
 			return
 		}
 		defer s.gate.Unlock()
-		s.held.Store(0)
+		s.sinceRelease.Store(0)
 		s.releases.Add(1)
 		// Nothing is in flight: this cancels only contexts of finished RPCs.
 		_, _ = s.inner.StopProvider(context.Background(), &tfprotov6.StopProviderRequest{})
