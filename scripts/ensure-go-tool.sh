@@ -8,6 +8,7 @@
 #   golangci-lint  the linter (make lint)
 #   actionlint     checks .github/workflows (make lint)
 #   goreleaser     checks .goreleaser.yml and builds a snapshot release (make release-snapshot)
+#   gotestsum      runs go test and summarises it (make test, make testacc-matrix)
 set -euo pipefail
 
 log() { echo "ensure-go-tool: $*" >&2; }
@@ -16,15 +17,17 @@ die() {
 	exit 1
 }
 
-name="${1:?usage: $0 golangci-lint|actionlint|goreleaser}"
-# The versions are pinned so that every machine lints and releases alike.
+name="${1:?usage: $0 golangci-lint|actionlint|goreleaser|gotestsum}"
+# The versions are pinned so that every machine lints, reports tests and
+# releases alike.
 # goreleaser v2.15.1 is the newest that builds with this Go from the module
 # proxy.
 case "$name" in
 golangci-lint) module="github.com/golangci/golangci-lint/v2/cmd/golangci-lint" version="v2.15.0" minutes="1-2" ;;
 actionlint) module="github.com/rhysd/actionlint/cmd/actionlint" version="v1.7.12" minutes="1" ;;
 goreleaser) module="github.com/goreleaser/goreleaser/v2" version="v2.15.1" minutes="3-5" ;;
-*) die "unknown tool $name (golangci-lint, actionlint or goreleaser)" ;;
+gotestsum) module="gotest.tools/gotestsum" version="v1.13.0" minutes="1" ;;
+*) die "unknown tool $name (golangci-lint, actionlint, goreleaser or gotestsum)" ;;
 esac
 
 cache_root="${MTLS_CLI_CACHE:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/terraform-provider-mtls}"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make testacc-matrix`: the acceptance tests on every CLI users run, one
-# leg per CLI, then a table of CLI version, tests run/passed/failed/skipped
-# and wall time.
+# leg per CLI, each through gotestsum (a line per package, then the skipped
+# and failed tests with their output), then a table of CLI version, tests
+# run/passed/failed/skipped (gotestsum's counts, subtests included) and wall
+# time.
 #
 # Usage: scripts/testacc-matrix.sh LEG...
 #   LEG is CLI:SUITE, CLI a name of `scripts/ensure-cli.sh --cli` and SUITE
@@ -34,7 +36,10 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 export TF_CLI_CONFIG_FILE="$PWD/scripts/cli.rc"
-go build -o "$work/testreport" ./scripts/testreport
+gotestsum="$(scripts/ensure-go-tool.sh gotestsum)"
+# gotestsum runs this after each leg with its counts in the environment.
+export MATRIX_COUNTS="$work/counts"
+record_counts="sh -c 'echo \"\$TESTS_TOTAL \$TESTS_FAILED \$TESTS_SKIPPED\" >\"\$MATRIX_COUNTS\"'"
 
 rows=()
 failed=0
@@ -74,12 +79,18 @@ for leg in "$@"; do
 
 	start=$SECONDS
 	status=0
+	rm -f "$MATRIX_COUNTS"
 	CLOUDFLARE_API_TOKEN='' CLOUDFLARE_ACCOUNT_ID='' CLOUDFLARE_API_KEY='' CLOUDFLARE_EMAIL='' CLOUDFLARE_BASE_URL='' \
 		TF_ACC=1 TF_ACC_TERRAFORM_PATH="$cli" TF_ACC_PROVIDER_HOST='' \
-		scripts/with-cli.sh go test -json -count=1 -timeout "$timeout" -run "$run" "${packages[@]}" 2>&1 |
-		"$work/testreport" -counts "$work/counts" || status=$?
+		scripts/with-cli.sh "$gotestsum" --format pkgname --format-hide-empty-pkg --post-run-command "$record_counts" -- \
+		-count=1 -timeout "$timeout" -run "$run" "${packages[@]}" || status=$?
 	elapsed=$((SECONDS - start))
-	read -r n passed nfailed skipped <"$work/counts" || { n=0 passed=0 nfailed=0 skipped=0; }
+	n=0 nfailed=0 skipped=0
+	[[ -s "$MATRIX_COUNTS" ]] && read -r n nfailed skipped <"$MATRIX_COUNTS"
+	# gotestsum also counts a package that failed outside any test (a build
+	# error, a timeout) as a failure, which is not among the tests run.
+	passed=$((n - nfailed - skipped))
+	((passed >= 0)) || passed=0
 	result=ok
 	if ((status != 0)); then
 		result=FAILED
