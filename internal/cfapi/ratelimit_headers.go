@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dunglas/httpsfv"
 )
 
 // serverCount is what one answer said about the API token's rate limit:
@@ -40,48 +42,72 @@ func parseRateLimit(h http.Header, now time.Time) (serverCount, bool) {
 }
 
 // parseStructuredRateLimit reads the Ratelimit and Ratelimit-Policy
-// fields. When Ratelimit lists several policies, the one with the fewest
-// requests left binds; its quota comes from the policy of the same name,
-// else from the only policy there is.
+// fields, structured field lists (RFC 8941) that httpsfv parses. When
+// Ratelimit lists several policies, the one with the fewest requests left
+// binds; a member without a readable count is skipped, so that one odd
+// policy does not hide the others. Its quota comes from the policy of the
+// same name, else from the only policy there is.
 func parseStructuredRateLimit(h http.Header) (serverCount, bool) {
-	items := sfList(strings.Join(h.Values("Ratelimit"), ","))
-	var best *sfItem
-	for i := range items {
-		it := &items[i]
-		r, rOK := it.intParam("r")
-		_, tOK := it.intParam("t")
-		if !rOK || !tOK {
+	limits, err := httpsfv.UnmarshalList(h.Values("Ratelimit"))
+	if err != nil {
+		return serverCount{}, false
+	}
+	var best *httpsfv.Item
+	var r, t int64
+	for _, member := range limits {
+		item, ok := member.(httpsfv.Item)
+		if !ok {
 			continue
 		}
-		if best == nil {
-			best = it
-			continue
-		}
-		if br, _ := best.intParam("r"); r < br {
-			best = it
+		ri, rOK := intParam(item.Params, "r")
+		ti, tOK := intParam(item.Params, "t")
+		if rOK && tOK && (best == nil || ri < r) {
+			best, r, t = &item, ri, ti
 		}
 	}
 	if best == nil {
 		return serverCount{}, false
 	}
-	r, _ := best.intParam("r")
-	t, _ := best.intParam("t")
 	c := serverCount{remaining: int(min(r, 1<<31)), reset: seconds(t)}
-	policies := sfList(strings.Join(h.Values("Ratelimit-Policy"), ","))
-	for i := range policies {
-		p := &policies[i]
-		if p.name != best.name && len(policies) > 1 {
+	policies, err := httpsfv.UnmarshalList(h.Values("Ratelimit-Policy"))
+	if err != nil {
+		return c, true // the count stands without a quota
+	}
+	for _, member := range policies {
+		p, ok := member.(httpsfv.Item)
+		if !ok || len(policies) > 1 && !sameName(p.Value, best.Value) {
 			continue
 		}
-		if q, ok := p.intParam("q"); ok && q > 0 {
+		if q, ok := intParam(p.Params, "q"); ok && q > 0 {
 			c.quota = int(min(q, 1<<31))
 		}
-		if w, ok := p.intParam("w"); ok && w > 0 {
+		if w, ok := intParam(p.Params, "w"); ok && w > 0 {
 			c.window = seconds(w)
 		}
 		break
 	}
 	return c, true
+}
+
+// intParam is a parameter that is a non-negative integer.
+func intParam(p *httpsfv.Params, key string) (int64, bool) {
+	v, ok := p.Get(key)
+	n, isInt := v.(int64)
+	return n, ok && isInt && n >= 0
+}
+
+// sameName compares policy names, which may be strings or tokens.
+func sameName(a, b any) bool {
+	name := func(v any) string {
+		switch v := v.(type) {
+		case string:
+			return v
+		case httpsfv.Token:
+			return string(v)
+		}
+		return ""
+	}
+	return name(a) != "" && name(a) == name(b)
 }
 
 // parseFieldsRateLimit reads one header per value. The reset is a number
@@ -116,82 +142,4 @@ const maxReset = 24 * time.Hour
 
 func seconds(n int64) time.Duration {
 	return min(time.Duration(n)*time.Second, maxReset)
-}
-
-// sfItem is one member of a structured field list (RFC 8941): its bare
-// item, here a policy name, and its parameters.
-type sfItem struct {
-	name   string
-	params map[string]string
-}
-
-// intParam is a parameter that is a non-negative integer.
-func (it *sfItem) intParam(key string) (int64, bool) {
-	v, ok := it.params[key]
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
-
-// sfList splits a structured field list into its members. It is lenient
-// where the answer stays clear (spaces, parameter order, quoted or token
-// names) and drops a member it cannot read, so that one odd policy does not
-// hide the others.
-func sfList(field string) []sfItem {
-	var items []sfItem
-	for _, member := range splitOutsideQuotes(field, ',') {
-		parts := splitOutsideQuotes(member, ';')
-		if len(parts) == 0 {
-			continue
-		}
-		name := strings.TrimSpace(parts[0])
-		if unquoted, err := strconv.Unquote(name); err == nil {
-			name = unquoted
-		}
-		it := sfItem{name: name, params: map[string]string{}}
-		for _, p := range parts[1:] {
-			key, value, found := strings.Cut(strings.TrimSpace(p), "=")
-			key = strings.ToLower(strings.TrimSpace(key))
-			if key == "" {
-				continue
-			}
-			if !found {
-				value = "?1" // a bare parameter is boolean true
-			}
-			it.params[key] = strings.TrimSpace(value)
-		}
-		items = append(items, it)
-	}
-	return items
-}
-
-// splitOutsideQuotes splits s at sep where sep is not inside a quoted
-// string, and drops empty parts.
-func splitOutsideQuotes(s string, sep byte) []string {
-	var parts []string
-	quoted, escaped, start := false, false, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case escaped:
-			escaped = false
-		case quoted && c == '\\':
-			escaped = true
-		case c == '"':
-			quoted = !quoted
-		case c == sep && !quoted:
-			if part := strings.TrimSpace(s[start:i]); part != "" {
-				parts = append(parts, part)
-			}
-			start = i + 1
-		}
-	}
-	if part := strings.TrimSpace(s[start:]); part != "" {
-		parts = append(parts, part)
-	}
-	return parts
 }

@@ -29,7 +29,7 @@ func TestParseRateLimit(t *testing.T) {
 			want: serverCount{remaining: 50, reset: 30 * time.Second, quota: 1200, window: 300 * time.Second}, ok: true,
 		},
 		"parameters in another order, another policy name, spaces": {
-			h:    header("RateLimit", `"cf-api" ; t=7; r=3`, "RateLimit-Policy", `"cf-api";w=60;q=300`),
+			h:    header("RateLimit", `"cf-api";t=7; r=3`, "RateLimit-Policy", `"cf-api"; w=60;q=300`),
 			want: serverCount{remaining: 3, reset: 7 * time.Second, quota: 300, window: time.Minute}, ok: true,
 		},
 		"a token as the policy name": {
@@ -90,6 +90,8 @@ func TestParseRateLimit(t *testing.T) {
 			h:    header("Ratelimit", `garbage`, "X-RateLimit-Remaining", "10", "X-RateLimit-Reset", "5"),
 			want: serverCount{remaining: 10, reset: 5 * time.Second}, ok: true,
 		},
+		// RFC 8941 allows no space before a semicolon: not a structured field.
+		"not a structured field":     {h: header("Ratelimit", `"default" ; r=5;t=1`), ok: false},
 		"no headers":                 {h: header(), ok: false},
 		"remaining without a reset":  {h: header("Ratelimit", `"default";r=5`), ok: false},
 		"reset without remaining":    {h: header("Ratelimit", `"default";t=5`), ok: false},
