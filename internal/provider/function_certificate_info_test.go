@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // The function needs no provider block: plugin-testing adds the provider to
@@ -89,16 +90,17 @@ func (e expectedInfo) check(cert *x509.Certificate) knownvalue.Check {
 
 func TestAccFunctionCertificateInfo_leafInBundle(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info root")
-	leaf := acctest.Generate(t, acctest.CertOptions{
-		CommonName: "client.example.com",
-		DNSNames:   []string{"client.example.com", "api.example.com"},
-	}, ca)
+	ca := testcerts.NewCA("info root")
+	leaf := testcerts.New(testcerts.Options{
+		Subject:  pkix.Name{CommonName: "client.example.com"},
+		DNSNames: []string{"client.example.com", "api.example.com"},
+		Parent:   ca,
+	})
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		// The leaf comes first: it is the one described, and the CA after it
 		// only counts.
-		Config: certificateInfoOutput(acctest.Bundle(leaf, ca)),
+		Config: certificateInfoOutput(testcerts.Bundle(leaf, ca)),
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownOutputValue("info", expectedInfo{
 				subject:      "CN=client.example.com",
@@ -107,14 +109,14 @@ func TestAccFunctionCertificateInfo_leafInBundle(t *testing.T) {
 				dnsNames:     []string{"client.example.com", "api.example.com"},
 				isCA:         false,
 				count:        2,
-			}.check(leaf.X509())),
+			}.check(leaf.X509)),
 		},
 	}))
 }
 
 func TestAccFunctionCertificateInfo_ca(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info ca")
+	ca := testcerts.NewCA("info ca")
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		Config: certificateInfoOutput(ca.PEM),
@@ -125,7 +127,7 @@ func TestAccFunctionCertificateInfo_ca(t *testing.T) {
 				keyAlgorithm: "ECDSA-P-256",
 				isCA:         true,
 				count:        1,
-			}.check(ca.X509())),
+			}.check(ca.X509)),
 		},
 	}))
 }
@@ -164,7 +166,7 @@ func selfSigned(t *testing.T, commonName string, key crypto.Signer) (string, *x5
 func TestAccFunctionCertificateInfo_withConfiguredProvider(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "info configured")
+	ca := testcerts.NewCA("info configured")
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		Config: env.ProviderConfig() + certificateInfoOutput(ca.PEM),
@@ -175,7 +177,7 @@ func TestAccFunctionCertificateInfo_withConfiguredProvider(t *testing.T) {
 				keyAlgorithm: "ECDSA-P-256",
 				isCA:         true,
 				count:        1,
-			}.check(ca.X509())),
+			}.check(ca.X509)),
 		},
 	}))
 }
@@ -223,8 +225,8 @@ func TestAccFunctionCertificateInfo_keyAlgorithms(t *testing.T) {
 // result is unknown then, and the certificate is described at apply.
 func TestAccFunctionCertificateInfo_unknownUntilApply(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info unknown")
-	sum := sha256.Sum256(ca.X509().Raw)
+	ca := testcerts.NewCA("info unknown")
+	sum := sha256.Sum256(ca.X509.Raw)
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		Config: pemLocal(ca.PEM) + `
@@ -247,8 +249,8 @@ output "fingerprint" {
 
 func TestAccFunctionCertificateInfo_invalidInput(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info invalid")
-	publicDER, err := x509.MarshalPKIXPublicKey(ca.X509().PublicKey)
+	ca := testcerts.NewCA("info invalid")
+	publicDER, err := x509.MarshalPKIXPublicKey(ca.X509.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,13 +301,14 @@ output "valid_beyond_30_days" {
 
 func TestAccFunctionCertificateInfo_checkBlock(t *testing.T) {
 	t.Parallel()
-	longLived := acctest.NewCA(t, "info long lived")
+	longLived := testcerts.NewCA("info long lived")
 	now := time.Now().UTC().Truncate(time.Second)
-	expiringSoon := acctest.Generate(t, acctest.CertOptions{
-		CommonName: "expiring.example.com",
-		NotBefore:  now.Add(-time.Hour),
-		NotAfter:   now.Add(10 * 24 * time.Hour),
-	}, longLived)
+	expiringSoon := testcerts.New(testcerts.Options{
+		Subject:   pkix.Name{CommonName: "expiring.example.com"},
+		NotBefore: now.Add(-time.Hour),
+		NotAfter:  now.Add(10 * 24 * time.Hour),
+		Parent:    longLived,
+	})
 
 	resource.Test(t, functionTestCase(
 		resource.TestStep{
