@@ -1,17 +1,12 @@
 package provider_test
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -132,34 +127,6 @@ func TestAccFunctionCertificateInfo_ca(t *testing.T) {
 	}))
 }
 
-// selfSigned makes a self-signed leaf certificate with key, for the key
-// types acctest.Generate does not make.
-func selfSigned(t *testing.T, commonName string, key crypto.Signer) (string, *x509.Certificate) {
-	t.Helper()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	notBefore := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    notBefore,
-		NotAfter:     notBefore.Add(30 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert
-}
-
 // With a provider block the function still works. OpenTofu configures the
 // provider before calling its functions, so this block must hold working
 // credentials there; Terraform calls functions on an unconfigured provider.
@@ -184,38 +151,30 @@ func TestAccFunctionCertificateInfo_withConfiguredProvider(t *testing.T) {
 
 func TestAccFunctionCertificateInfo_keyAlgorithms(t *testing.T) {
 	t.Parallel()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rsaPEM, rsaCert := selfSigned(t, "rsa.example.com", rsaKey)
-	edPEM, edCert := selfSigned(t, "ed25519.example.com", edKey)
+	rsaCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "rsa.example.com"}, Key: testcerts.RSAKey(2048)})
+	edCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "ed25519.example.com"}, Key: testcerts.Ed25519Key()})
 
 	resource.Test(t, functionTestCase(
 		resource.TestStep{
-			Config: certificateInfoOutput(rsaPEM),
+			Config: certificateInfoOutput(rsaCert.PEM),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownOutputValue("info", expectedInfo{
 					subject:      "CN=rsa.example.com",
 					issuer:       "CN=rsa.example.com",
 					keyAlgorithm: "RSA-2048",
 					count:        1,
-				}.check(rsaCert)),
+				}.check(rsaCert.X509)),
 			},
 		},
 		resource.TestStep{
-			Config: certificateInfoOutput(edPEM),
+			Config: certificateInfoOutput(edCert.PEM),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownOutputValue("info", expectedInfo{
 					subject:      "CN=ed25519.example.com",
 					issuer:       "CN=ed25519.example.com",
 					keyAlgorithm: "Ed25519",
 					count:        1,
-				}.check(edCert)),
+				}.check(edCert.X509)),
 			},
 		},
 	))
