@@ -11,6 +11,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // certificateConfig is env's provider block and one CA certificate.
@@ -30,7 +31,7 @@ func TestWorkspace_lifecycle(t *testing.T) {
 	t.Parallel()
 	ws := acctest.NewWorkspace(t)
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "workspace root")
+	ca := testcerts.NewCA("workspace root")
 	ws.SetConfig(certificateConfig(env, acctest.UniqueName(t), strings.TrimSpace(ca.PEM)))
 	ws.Init()
 
@@ -105,7 +106,7 @@ func TestWorkspace_interruptDuringCreate(t *testing.T) {
 	ws := acctest.NewWorkspace(t)
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "interrupted root")
+	ca := testcerts.NewCA("interrupted root")
 	ws.SetConfig(certificateConfig(env, acctest.UniqueName(t), strings.TrimSpace(ca.PEM)))
 	ws.Init()
 

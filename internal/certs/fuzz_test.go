@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdh"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // fuzzMaterial is real PEM text for the seeds: certificates and keys of
@@ -33,57 +30,25 @@ type fuzzMaterial struct {
 
 var fuzzSeeds = sync.OnceValues(func() (fuzzMaterial, error) {
 	var m fuzzMaterial
-	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return m, err
+	ecKey, rsaKey := testcerts.ECDSAKey(elliptic.P256()), testcerts.RSAKey(2048)
+	var roots []*testcerts.Certificate
+	for _, key := range []crypto.Signer{ecKey, rsaKey, testcerts.Ed25519Key()} {
+		root := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "fuzz root", Organization: []string{"Example"}}, IsCA: true, Key: key})
+		roots = append(roots, root)
+		m.certs = append(m.certs, root.PEM)
+		m.keys = append(m.keys, root.KeyPEM)
 	}
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return m, err
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return m, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fuzz root", Organization: []string{"Example"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageCertSign,
-	}
+	m.certs = append(m.certs, roots[0].Issue("leaf.example").PEM)
 	encode := func(typ string, der []byte) string {
 		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
 	}
-	for _, signer := range []crypto.Signer{ecKey, rsaKey, edKey} {
-		der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, signer.Public(), signer)
-		if err != nil {
-			return m, err
-		}
-		m.certs = append(m.certs, encode("CERTIFICATE", der))
-		p8, err := x509.MarshalPKCS8PrivateKey(signer)
-		if err != nil {
-			return m, err
-		}
-		m.keys = append(m.keys, encode("PRIVATE KEY", p8))
-	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "fuzz leaf"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"leaf.example"},
-	}
-	caCert, err := x509.ParseCertificate(mustDecode(m.certs[0]))
-	if err != nil {
-		return m, err
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &ecKey.PublicKey, ecKey)
-	if err != nil {
-		return m, err
-	}
-	m.certs = append(m.certs, encode("CERTIFICATE", leafDER))
 	sec1, err := x509.MarshalECPrivateKey(ecKey)
 	if err != nil {
 		return m, err
 	}
 	m.keys = append(m.keys, encode("EC PRIVATE KEY", sec1), encode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)))
-	// A well-formed PKCS#8 key that cannot sign, which parseSigner refuses.
+	// A well-formed PKCS#8 key that cannot sign, which parseSigner refuses;
+	// it is no certificate's key, so testcerts does not make it.
 	xKey, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return m, err
@@ -95,11 +60,6 @@ var fuzzSeeds = sync.OnceValues(func() (fuzzMaterial, error) {
 	m.keys = append(m.keys, encode("PRIVATE KEY", x8))
 	return m, nil
 })
-
-func mustDecode(text string) []byte {
-	block, _ := pem.Decode([]byte(text))
-	return block.Bytes
-}
 
 // addCertificateSeeds adds real certificates alone, as a chain, and in the
 // shapes a configuration gives them (CRLF, heredoc indentation, no final

@@ -1,9 +1,7 @@
 package certs
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 func TestDescribeFirstCertificateOfBundle(t *testing.T) {
@@ -43,31 +43,18 @@ func TestDescribeFirstCertificateOfBundle(t *testing.T) {
 }
 
 func TestDescribeKeyAlgorithmsAndCA(t *testing.T) {
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edPub, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "ca", Organization: []string{"Example"}},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour),
-		BasicConstraintsValid: true, IsCA: true, DNSNames: []string{"a.example", "b.example"},
-	}
 	for name, tc := range map[string]struct {
-		pub, priv any
-		want      string
+		key  crypto.Signer
+		want string
 	}{
-		"rsa":     {&rsaKey.PublicKey, rsaKey, "RSA-2048"},
-		"ed25519": {edPub, edKey, "Ed25519"},
+		"rsa":     {testcerts.RSAKey(2048), "RSA-2048"},
+		"ed25519": {testcerts.Ed25519Key(), "Ed25519"},
 	} {
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, tc.pub, tc.priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := Describe(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+		c := testcerts.New(testcerts.Options{
+			Subject: pkix.Name{CommonName: "ca", Organization: []string{"Example"}}, Serial: big.NewInt(7),
+			IsCA: true, DNSNames: []string{"a.example", "b.example"}, Key: tc.key,
+		})
+		info, err := Describe(c.PEM)
 		if err != nil {
 			t.Fatal(err)
 		}

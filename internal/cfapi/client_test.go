@@ -2,40 +2,23 @@ package cfapi_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 const account = "0123456789abcdef0123456789abcdef"
 
-func selfSigned(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "client test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+// selfSigned is a CA certificate whose serial number and issuer the tests
+// check in the API's answer.
+func selfSigned() string {
+	return testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "client test"}, IsCA: true, Serial: big.NewInt(42)}).PEM
 }
 
 func startEmulator(t *testing.T) *emulator.Running {
@@ -62,7 +45,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pemText := selfSigned(t)
+			pemText := selfSigned()
 			up, err := c.Upload(ctx, cfapi.UploadRequest{AccountID: account, Name: "n", CA: true, Certificates: pemText})
 			if err != nil {
 				t.Fatalf("upload: %v", err)

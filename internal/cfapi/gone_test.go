@@ -37,7 +37,7 @@ func TestGone(t *testing.T) {
 		{
 			name: "wrong prefix: the listing fails too",
 			setup: func(t *testing.T, em *emulator.Running, _ *cfapi.Client) (string, *cfapi.Client) {
-				id := seedCertificates(t, em, newCertFactory(t), 1, emulator.TypeCustom)[0]
+				id := seedCertificates(t, em, 1, emulator.TypeCustom)[0]
 				return id, newClientAt(t, strings.TrimSuffix(em.URL(), emulator.PathPrefix)+"/api"+emulator.PathPrefix)
 			},
 			want: "listing account " + pagingAccount + " to check failed too",
@@ -55,7 +55,7 @@ func TestGone(t *testing.T) {
 		{
 			name: "proxy 404 for a certificate that is listed",
 			setup: func(t *testing.T, em *emulator.Running, c *cfapi.Client) (string, *cfapi.Client) {
-				id := seedCertificates(t, em, newCertFactory(t), 1, emulator.TypeCustom)[0]
+				id := seedCertificates(t, em, 1, emulator.TypeCustom)[0]
 				em.InjectFault(proxy404)
 				return id, c
 			},
@@ -64,7 +64,7 @@ func TestGone(t *testing.T) {
 		{
 			name: "proxy 404 for a certificate that is not listed",
 			setup: func(t *testing.T, em *emulator.Running, c *cfapi.Client) (string, *cfapi.Client) {
-				seedCertificates(t, em, newCertFactory(t), 3, emulator.TypeCustom)
+				seedCertificates(t, em, 3, emulator.TypeCustom)
 				em.InjectFault(proxy404)
 				return unknownID, c
 			},
@@ -108,7 +108,7 @@ func TestGone(t *testing.T) {
 func TestGoneIncompleteListing(t *testing.T) {
 	ctx := context.Background()
 	em, c, _ := startPagingEmulator(t, emulator.PagingShrinkingTotals)
-	seedCertificates(t, em, newCertFactory(t), cfapi.DefaultPerPage+5, emulator.TypeCustom)
+	seedCertificates(t, em, cfapi.DefaultPerPage+5, emulator.TypeCustom)
 	em.InjectFault(emulator.Fault{Route: emulator.RouteGet, Status: http.StatusNotFound, Code: emulator.CodeNoRouteForURI, Message: "No route for that URI"})
 	const id = "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10"
 	_, getErr := c.Get(ctx, pagingAccount, id)

@@ -2,15 +2,9 @@ package cfapi_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,51 +15,21 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // pagingAccount keeps these tests apart from the shared account constant
 // in case the files ever share an emulator.
 const pagingAccount = "00112233445566778899aabbccddeeff"
 
-// certFactory makes distinct self-signed certificates quickly: one P-256
-// key signs them all, and the serial number tells them apart.
-type certFactory struct {
-	key    *ecdsa.PrivateKey
-	serial int64
-}
-
-func newCertFactory(t *testing.T) *certFactory {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &certFactory{key: key}
-}
-
-func (f *certFactory) next(t *testing.T) string {
-	t.Helper()
-	f.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(f.serial),
-		Subject:      pkix.Name{CommonName: fmt.Sprintf("paging test %d", f.serial)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &f.key.PublicKey, f.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
 // seedCertificates stores n certificates of typ without HTTP, so request
 // counts see only the client's reads, and returns their ids in upload order.
-func seedCertificates(t *testing.T, em *emulator.Running, f *certFactory, n int, typ string) []string {
+func seedCertificates(t *testing.T, em *emulator.Running, n int, typ string) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		c, err := em.AddCertificate(pagingAccount, fmt.Sprintf("paged-%d", i), false, f.next(t), typ)
+		leaf := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: fmt.Sprintf("paging test %d", i)}})
+		c, err := em.AddCertificate(pagingAccount, fmt.Sprintf("paged-%d", i), false, leaf.PEM, typ)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +85,7 @@ func ids(certs []cfapi.Certificate) []string {
 
 func TestListAllReadsEveryPage(t *testing.T) {
 	em, c, rec := startPagingEmulator(t, emulator.PagingHonored)
-	want := seedCertificates(t, em, newCertFactory(t), 120, emulator.TypeCustom)
+	want := seedCertificates(t, em, 120, emulator.TypeCustom)
 	ctx := context.Background()
 
 	for _, tc := range []struct {
@@ -163,10 +127,9 @@ func TestListAllReadsEveryPage(t *testing.T) {
 
 func TestListAllTypeFilter(t *testing.T) {
 	em, c, rec := startPagingEmulator(t, emulator.PagingHonored)
-	f := newCertFactory(t)
-	custom := seedCertificates(t, em, f, 3, emulator.TypeCustom)
-	gateway := seedCertificates(t, em, f, 4, emulator.TypeGatewayManaged)
-	access := seedCertificates(t, em, f, 2, emulator.TypeAccessManaged)
+	custom := seedCertificates(t, em, 3, emulator.TypeCustom)
+	gateway := seedCertificates(t, em, 4, emulator.TypeGatewayManaged)
+	access := seedCertificates(t, em, 2, emulator.TypeAccessManaged)
 	ctx := context.Background()
 
 	for _, tc := range []struct {
@@ -218,7 +181,7 @@ func TestListAllEmptyAccount(t *testing.T) {
 // error, not a silently shortened list.
 func TestListAllFailsOnAnyPage(t *testing.T) {
 	em, c, _ := startPagingEmulator(t, emulator.PagingHonored)
-	seedCertificates(t, em, newCertFactory(t), 60, emulator.TypeCustom)
+	seedCertificates(t, em, 60, emulator.TypeCustom)
 	// Faults apply in order: a delay-only fault lets page 1 through, then
 	// page 2 gets a 400, which the SDK does not retry.
 	em.InjectFault(emulator.Fault{Route: emulator.RouteList, Delay: time.Nanosecond})
@@ -264,7 +227,7 @@ func TestListAllAgainstMisbehavingServers(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s %d", tc.mode, tc.seeded), func(t *testing.T) {
 			em, c, _ := startPagingEmulator(t, tc.mode)
-			seedCertificates(t, em, newCertFactory(t), tc.seeded, emulator.TypeCustom)
+			seedCertificates(t, em, tc.seeded, emulator.TypeCustom)
 			got, err := c.ListAll(context.Background(), pagingAccount, cfapi.ListOptions{})
 			if !errors.Is(err, cfapi.ErrIncompleteListing) || got != nil {
 				t.Fatalf("ListAll = %d certificates, %v; want none and an incomplete listing error", len(got), err)
@@ -304,7 +267,7 @@ func TestAssociationsAll(t *testing.T) {
 	} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
 			em, c, rec := startPagingEmulator(t, tc.mode)
-			id := seedCertificates(t, em, newCertFactory(t), 1, emulator.TypeCustom)[0]
+			id := seedCertificates(t, em, 1, emulator.TypeCustom)[0]
 			em.SetAssociations(pagingAccount, id, assoc)
 			got, err := c.AssociationsAll(context.Background(), pagingAccount, id)
 			switch {
@@ -331,7 +294,7 @@ func TestAssociationsAll(t *testing.T) {
 
 func TestAssociationsAllKeepsIdenticalEntries(t *testing.T) {
 	em, c, _ := startPagingEmulator(t, emulator.PagingHonored)
-	id := seedCertificates(t, em, newCertFactory(t), 1, emulator.TypeCustom)[0]
+	id := seedCertificates(t, em, 1, emulator.TypeCustom)[0]
 	gateway := emulator.Association{Service: "gateway", Status: "active"}
 	em.SetAssociations(pagingAccount, id, []emulator.Association{gateway, gateway, {Service: "access", Status: "pending_deployment"}})
 	got, err := c.AssociationsAll(context.Background(), pagingAccount, id)
@@ -342,7 +305,7 @@ func TestAssociationsAllKeepsIdenticalEntries(t *testing.T) {
 
 func TestAssociationsAllEmptyAndMissing(t *testing.T) {
 	em, c, _ := startPagingEmulator(t, emulator.PagingHonored)
-	id := seedCertificates(t, em, newCertFactory(t), 1, emulator.TypeCustom)[0]
+	id := seedCertificates(t, em, 1, emulator.TypeCustom)[0]
 	ctx := context.Background()
 	got, err := c.AssociationsAll(ctx, pagingAccount, id)
 	if err != nil || got == nil || len(got) != 0 {

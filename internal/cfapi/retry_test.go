@@ -70,7 +70,7 @@ func TestUploadAttemptLog(t *testing.T) {
 	}
 	em.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
 	ctx := cfapi.WithAttemptLog(context.Background())
-	_, err = c.Upload(ctx, cfapi.UploadRequest{AccountID: account, Name: "n", CA: true, Certificates: selfSigned(t)})
+	_, err = c.Upload(ctx, cfapi.UploadRequest{AccountID: account, Name: "n", CA: true, Certificates: selfSigned()})
 	if !cfapi.IsAlreadyExists(err) || !strings.Contains(err.Error(), "after 2 attempts") {
 		t.Fatalf("upload error = %v, want 1471 after 2 attempts", err)
 	}

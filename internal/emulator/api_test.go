@@ -1,11 +1,7 @@
 package emulator
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -19,14 +15,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 func TestUpload(t *testing.T) {
-	ca := newCA(t)
-	leaf := newLeaf(t, ca, "client.example.com")
-	stranger := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
+	leaf := ca.Issue("client.example.com")
+	stranger := testcerts.NewCA("emulator test CA")
 
-	pubDER, err := x509.MarshalPKIXPublicKey(ca.key.Public())
+	pubDER, err := x509.MarshalPKIXPublicKey(ca.Key.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,18 +42,18 @@ func TestUpload(t *testing.T) {
 		// code 0 means the upload must succeed.
 		status, code int
 	}{
-		{name: "ca certificate with name", body: uploadBody{CA: true, Certificates: ca.pem, Name: "root"}, status: 200},
-		{name: "leaf with its key", body: uploadBody{Certificates: leaf.pem, PrivateKey: leaf.keyPEM}, status: 200},
-		{name: "chain", body: uploadBody{Certificates: leaf.pem + ca.pem}, status: 200},
-		{name: "chain with its leaf key", body: uploadBody{Certificates: leaf.pem + ca.pem, PrivateKey: leaf.keyPEM}, status: 200},
-		{name: "blank lines around blocks", body: uploadBody{Certificates: "\n\n" + ca.pem + "\r\n\r\n" + leaf.pem + "\n\n"}, status: 200},
+		{name: "ca certificate with name", body: uploadBody{CA: true, Certificates: ca.PEM, Name: "root"}, status: 200},
+		{name: "leaf with its key", body: uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM}, status: 200},
+		{name: "chain", body: uploadBody{Certificates: leaf.PEM + ca.PEM}, status: 200},
+		{name: "chain with its leaf key", body: uploadBody{Certificates: leaf.PEM + ca.PEM, PrivateKey: leaf.KeyPEM}, status: 200},
+		{name: "blank lines around blocks", body: uploadBody{Certificates: "\n\n" + ca.PEM + "\r\n\r\n" + leaf.PEM + "\n\n"}, status: 200},
 
-		{name: "missing ca", body: map[string]any{"certificates": ca.pem}, status: 400, code: CodeMissingField},
-		{name: "null ca", body: map[string]any{"ca": nil, "certificates": ca.pem}, status: 400, code: CodeMissingField},
+		{name: "missing ca", body: map[string]any{"certificates": ca.PEM}, status: 400, code: CodeMissingField},
+		{name: "null ca", body: map[string]any{"ca": nil, "certificates": ca.PEM}, status: 400, code: CodeMissingField},
 		{name: "missing certificates", body: map[string]any{"ca": true}, status: 400, code: CodeMissingField},
-		{name: "ca is a string", body: map[string]any{"ca": "true", "certificates": ca.pem}, status: 400, code: CodeInvalidRequestBody},
-		{name: "certificates is a list", body: map[string]any{"ca": true, "certificates": []string{ca.pem}}, status: 400, code: CodeInvalidRequestBody},
-		{name: "name is a number", body: map[string]any{"ca": true, "certificates": ca.pem, "name": 7}, status: 400, code: CodeInvalidRequestBody},
+		{name: "ca is a string", body: map[string]any{"ca": "true", "certificates": ca.PEM}, status: 400, code: CodeInvalidRequestBody},
+		{name: "certificates is a list", body: map[string]any{"ca": true, "certificates": []string{ca.PEM}}, status: 400, code: CodeInvalidRequestBody},
+		{name: "name is a number", body: map[string]any{"ca": true, "certificates": ca.PEM, "name": 7}, status: 400, code: CodeInvalidRequestBody},
 		{name: "form encoding", body: "ca=true", status: 400, code: CodeInvalidRequestBody},
 		{name: "empty body", body: "", status: 400, code: CodeInvalidRequestBody},
 		{name: "JSON array", body: "[]", status: 400, code: CodeInvalidRequestBody},
@@ -64,18 +62,18 @@ func TestUpload(t *testing.T) {
 		{name: "public key", body: uploadBody{CA: true, Certificates: publicKeyPEM}, status: 400, code: CodeUnparsableCertificate},
 		{name: "garbage", body: uploadBody{CA: true, Certificates: "not a certificate"}, status: 400, code: CodeUnparsableCertificate},
 		{name: "empty certificates", body: map[string]any{"ca": true, "certificates": ""}, status: 400, code: CodeUnparsableCertificate},
-		{name: "certificate and key in one field", body: uploadBody{Certificates: leaf.pem + leaf.keyPEM}, status: 400, code: CodeUnparsableCertificate},
+		{name: "certificate and key in one field", body: uploadBody{Certificates: leaf.PEM + leaf.KeyPEM}, status: 400, code: CodeUnparsableCertificate},
 		{name: "CERTIFICATE block that is not DER", body: uploadBody{CA: true, Certificates: corruptCertPEM}, status: 400, code: CodeUnparsableCertificate},
-		{name: "text before the block", body: uploadBody{CA: true, Certificates: "subject=CN=x\n" + ca.pem}, status: 400, code: CodeUnparsableCertificate},
-		{name: "truncated block", body: uploadBody{CA: true, Certificates: ca.pem[:len(ca.pem)/2]}, status: 400, code: CodeUnparsableCertificate},
-		{name: "truncated block before a good one", body: uploadBody{CA: true, Certificates: ca.pem[:len(ca.pem)/2] + "\n" + leaf.pem}, status: 400, code: CodeUnparsableCertificate},
+		{name: "text before the block", body: uploadBody{CA: true, Certificates: "subject=CN=x\n" + ca.PEM}, status: 400, code: CodeUnparsableCertificate},
+		{name: "truncated block", body: uploadBody{CA: true, Certificates: ca.PEM[:len(ca.PEM)/2]}, status: 400, code: CodeUnparsableCertificate},
+		{name: "truncated block before a good one", body: uploadBody{CA: true, Certificates: ca.PEM[:len(ca.PEM)/2] + "\n" + leaf.PEM}, status: 400, code: CodeUnparsableCertificate},
 
-		{name: "key of another certificate", body: uploadBody{Certificates: leaf.pem, PrivateKey: stranger.keyPEM}, status: 400, code: CodeKeyMismatch},
-		{name: "key of the second certificate", body: uploadBody{Certificates: leaf.pem + ca.pem, PrivateKey: ca.keyPEM}, status: 400, code: CodeKeyMismatch},
-		{name: "key is garbage", body: uploadBody{Certificates: leaf.pem, PrivateKey: "secret"}, status: 400, code: CodeUnparsablePrivateKey},
-		{name: "key is empty", body: map[string]any{"ca": false, "certificates": leaf.pem, "private_key": ""}, status: 400, code: CodeUnparsablePrivateKey},
-		{name: "key is a certificate", body: uploadBody{Certificates: leaf.pem, PrivateKey: leaf.pem}, status: 400, code: CodeUnparsablePrivateKey},
-		{name: "key is encrypted", body: uploadBody{Certificates: leaf.pem, PrivateKey: encryptedKeyPEM}, status: 400, code: CodeUnparsablePrivateKey},
+		{name: "key of another certificate", body: uploadBody{Certificates: leaf.PEM, PrivateKey: stranger.KeyPEM}, status: 400, code: CodeKeyMismatch},
+		{name: "key of the second certificate", body: uploadBody{Certificates: leaf.PEM + ca.PEM, PrivateKey: ca.KeyPEM}, status: 400, code: CodeKeyMismatch},
+		{name: "key is garbage", body: uploadBody{Certificates: leaf.PEM, PrivateKey: "secret"}, status: 400, code: CodeUnparsablePrivateKey},
+		{name: "key is empty", body: map[string]any{"ca": false, "certificates": leaf.PEM, "private_key": ""}, status: 400, code: CodeUnparsablePrivateKey},
+		{name: "key is a certificate", body: uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.PEM}, status: 400, code: CodeUnparsablePrivateKey},
+		{name: "key is encrypted", body: uploadBody{Certificates: leaf.PEM, PrivateKey: encryptedKeyPEM}, status: 400, code: CodeUnparsablePrivateKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,7 +101,15 @@ var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 func TestCertificateObjectFields(t *testing.T) {
 	serial, _ := new(big.Int).SetString("235217144297995885180570755458463043449861756659", 10)
-	ca := makeCert(t, certSpec{subject: exampleSubject, ca: true, serial: serial})
+	// The subject, serial and dates of the example in Cloudflare's
+	// documentation, so the answer can be compared with the documented one.
+	ca := testcerts.New(testcerts.Options{
+		Subject:   pkix.Name{Country: []string{"US"}, Province: []string{"San Francisco"}, Locality: []string{"California"}, Organization: []string{"Example Inc."}},
+		IsCA:      true,
+		Serial:    serial,
+		NotBefore: time.Date(2022, 11, 22, 16, 59, 47, 0, time.UTC),
+		NotAfter:  time.Date(2122, 10, 29, 16, 59, 47, 0, time.UTC),
+	})
 	opts := testOptions()
 	opts.Now = func() time.Time {
 		return time.Date(2022, 11, 22, 18, 32, 30, 467938999, time.FixedZone("CET", 3600))
@@ -111,14 +117,14 @@ func TestCertificateObjectFields(t *testing.T) {
 	emu := startEmulator(t, opts)
 	c := newClient(t, emu)
 
-	up := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem, Name: "example_ca_cert"})
+	up := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM, Name: "example_ca_cert"})
 	wantOK(t, up)
 	uploaded := up.certificate(t)
 	want := certJSON{
 		ID:           uploaded.ID,
 		Name:         "example_ca_cert",
 		CA:           true,
-		Certificates: strings.TrimSuffix(ca.pem, "\n"),
+		Certificates: strings.TrimSuffix(ca.PEM, "\n"),
 		Issuer:       "O=Example Inc.,L=California,ST=San Francisco,C=US",
 		SerialNumber: "235217144297995885180570755458463043449861756659",
 		Signature:    "ECDSAWithSHA256",
@@ -149,7 +155,7 @@ func TestCertificateObjectFields(t *testing.T) {
 		t.Errorf("get result\n got %+v\nwant %+v", got, want)
 	}
 
-	unnamed := c.upload(testAccount, uploadBody{Certificates: newLeaf(t, ca, "x").pem})
+	unnamed := c.upload(testAccount, uploadBody{Certificates: ca.Issue("x").PEM})
 	if unnamed.Name != "" || unnamed.CA {
 		t.Errorf("unnamed leaf: name %q ca %v", unnamed.Name, unnamed.CA)
 	}
@@ -159,18 +165,7 @@ func TestCertificateObjectFields(t *testing.T) {
 }
 
 func TestKeyFormatsAndSignatures(t *testing.T) {
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rsaKey, edKey, ecKey := testcerts.RSAKey(2048), testcerts.Ed25519Key(), testcerts.ECDSAKey(elliptic.P384())
 	sec1, err := x509.MarshalECPrivateKey(ecKey)
 	if err != nil {
 		t.Fatal(err)
@@ -180,19 +175,19 @@ func TestKeyFormatsAndSignatures(t *testing.T) {
 	}
 	ecParams := encode("EC PARAMETERS", []byte{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}) // OID secp384r1
 
-	rsaCert := makeCert(t, certSpec{subject: pkix.Name{CommonName: "rsa"}, key: rsaKey})
-	edCert := makeCert(t, certSpec{subject: pkix.Name{CommonName: "ed25519"}, key: edKey})
-	ecCert := makeCert(t, certSpec{subject: pkix.Name{CommonName: "p384"}, key: ecKey})
+	rsaCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "rsa"}, Key: rsaKey})
+	edCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "ed25519"}, Key: edKey})
+	ecCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "p384"}, Key: ecKey})
 
 	tests := []struct {
 		name, certPEM, keyPEM, signature string
 	}{
-		{"RSA PKCS #1", rsaCert.pem, encode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)), "SHA256WithRSA"},
-		{"RSA PKCS #8", rsaCert.pem, rsaCert.keyPEM, "SHA256WithRSA"},
-		{"Ed25519 PKCS #8", edCert.pem, edCert.keyPEM, "Ed25519"},
-		{"EC SEC 1", ecCert.pem, encode("EC PRIVATE KEY", sec1), "ECDSAWithSHA384"},
-		{"EC SEC 1 after EC PARAMETERS", ecCert.pem, ecParams + encode("EC PRIVATE KEY", sec1), "ECDSAWithSHA384"},
-		{"EC PKCS #8 labeled as SEC 1", ecCert.pem, strings.ReplaceAll(ecCert.keyPEM, "PRIVATE KEY", "EC PRIVATE KEY"), "ECDSAWithSHA384"},
+		{"RSA PKCS #1", rsaCert.PEM, encode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)), "SHA256WithRSA"},
+		{"RSA PKCS #8", rsaCert.PEM, rsaCert.KeyPEM, "SHA256WithRSA"},
+		{"Ed25519 PKCS #8", edCert.PEM, edCert.KeyPEM, "Ed25519"},
+		{"EC SEC 1", ecCert.PEM, encode("EC PRIVATE KEY", sec1), "ECDSAWithSHA384"},
+		{"EC SEC 1 after EC PARAMETERS", ecCert.PEM, ecParams + encode("EC PRIVATE KEY", sec1), "ECDSAWithSHA384"},
+		{"EC PKCS #8 labeled as SEC 1", ecCert.PEM, strings.ReplaceAll(ecCert.KeyPEM, "PRIVATE KEY", "EC PRIVATE KEY"), "ECDSAWithSHA384"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,19 +204,19 @@ func TestKeyFormatsAndSignatures(t *testing.T) {
 }
 
 func TestDuplicateUpload(t *testing.T) {
-	ca := newCA(t)
-	leaf := newLeaf(t, ca, "leaf")
+	ca := testcerts.NewCA("emulator test CA")
+	leaf := ca.Issue("leaf")
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
 
-	first := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem})
+	first := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM})
 
 	for name, body := range map[string]uploadBody{
-		"same text":                     {CA: true, Certificates: ca.pem},
-		"same certificate, CRLF text":   {CA: true, Certificates: strings.ReplaceAll(ca.pem, "\n", "\r\n")},
-		"same certificate, leaf flag":   {CA: false, Certificates: ca.pem},
-		"same certificate, other name":  {CA: true, Certificates: ca.pem, Name: "again"},
-		"same certificate, no newlines": {CA: true, Certificates: strings.TrimSpace(ca.pem)},
+		"same text":                     {CA: true, Certificates: ca.PEM},
+		"same certificate, CRLF text":   {CA: true, Certificates: strings.ReplaceAll(ca.PEM, "\n", "\r\n")},
+		"same certificate, leaf flag":   {CA: false, Certificates: ca.PEM},
+		"same certificate, other name":  {CA: true, Certificates: ca.PEM, Name: "again"},
+		"same certificate, no newlines": {CA: true, Certificates: strings.TrimSpace(ca.PEM)},
 	} {
 		r := c.do(http.MethodPost, certsPath(testAccount), body)
 		wantError(t, r, http.StatusBadRequest, CodeDuplicateCertificate)
@@ -231,19 +226,19 @@ func TestDuplicateUpload(t *testing.T) {
 	}
 
 	// Only the exact sequence counts as a duplicate.
-	c.upload(testAccount, uploadBody{Certificates: leaf.pem + ca.pem})
-	c.upload(testAccount, uploadBody{Certificates: ca.pem + leaf.pem})
-	c.upload(otherAccount, uploadBody{CA: true, Certificates: ca.pem})
+	c.upload(testAccount, uploadBody{Certificates: leaf.PEM + ca.PEM})
+	c.upload(testAccount, uploadBody{Certificates: ca.PEM + leaf.PEM})
+	c.upload(otherAccount, uploadBody{CA: true, Certificates: ca.PEM})
 
 	wantOK(t, c.do(http.MethodDelete, certPath(testAccount, first.ID), nil))
-	c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem})
+	c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM})
 	if n := emu.CertificateCount(testAccount); n != 3 {
 		t.Errorf("account holds %d certificates, want 3", n)
 	}
 }
 
 func TestConcurrentUploadsOfOneCertificate(t *testing.T) {
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
 
@@ -252,7 +247,7 @@ func TestConcurrentUploadsOfOneCertificate(t *testing.T) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			r := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem})
+			r := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM})
 			statuses <- r.status
 		})
 	}
@@ -272,7 +267,7 @@ func TestConcurrentUploadsOfOneCertificate(t *testing.T) {
 func TestUnknownCertificate(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	stored := c.upload(otherAccount, uploadBody{CA: true, Certificates: newCA(t).pem})
+	stored := c.upload(otherAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM})
 
 	for _, id := range []string{"6f1b3b47-7b8e-4d6e-9f3a-2f8a3b9c0d1e", stored.ID /* but in another account */} {
 		for _, req := range []struct{ method, path string }{
@@ -295,7 +290,7 @@ func TestUnknownCertificate(t *testing.T) {
 func TestDeleteReturnsTheObject(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	uploaded := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem, Name: "gone"})
+	uploaded := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM, Name: "gone"})
 
 	r := c.do(http.MethodDelete, certPath(testAccount, uploaded.ID), nil)
 	wantOK(t, r)
@@ -353,7 +348,7 @@ func TestAuthentication(t *testing.T) {
 func TestAuthenticationComesFirst(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 
 	for _, req := range []struct{ method, path string }{
 		{http.MethodGet, "/zones"},
@@ -362,9 +357,9 @@ func TestAuthenticationComesFirst(t *testing.T) {
 		{http.MethodPost, certsPath(testAccount)},
 	} {
 		c.auth = noAuth
-		wantError(t, c.do(req.method, req.path, uploadBody{CA: true, Certificates: ca.pem}), http.StatusBadRequest, CodeInvalidHeaders)
+		wantError(t, c.do(req.method, req.path, uploadBody{CA: true, Certificates: ca.PEM}), http.StatusBadRequest, CodeInvalidHeaders)
 		c.auth = bearer("wrong")
-		wantError(t, c.do(req.method, req.path, uploadBody{CA: true, Certificates: ca.pem}), http.StatusForbidden, CodeAuthentication)
+		wantError(t, c.do(req.method, req.path, uploadBody{CA: true, Certificates: ca.PEM}), http.StatusForbidden, CodeAuthentication)
 	}
 	if n := emu.CertificateCount(testAccount); n != 0 {
 		t.Errorf("unauthenticated upload stored %d certificates", n)
@@ -374,7 +369,7 @@ func TestAuthenticationComesFirst(t *testing.T) {
 func TestRouting(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 
 	t.Run("unknown paths", func(t *testing.T) {
 		for _, path := range []string{
@@ -445,11 +440,11 @@ func TestRouting(t *testing.T) {
 // upload order.
 func seed(t *testing.T, emu *Running, account string, n int, typ string) []string {
 	t.Helper()
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 	ids := make([]string, n)
 	for i := range ids {
-		leaf := newLeaf(t, ca, fmt.Sprintf("leaf-%d", i))
-		c, err := emu.AddCertificate(account, fmt.Sprintf("seed-%d", i), false, leaf.pem, typ)
+		leaf := ca.Issue(fmt.Sprintf("leaf-%d", i))
+		c, err := emu.AddCertificate(account, fmt.Sprintf("seed-%d", i), false, leaf.PEM, typ)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -571,7 +566,7 @@ func TestAssociationsAndInUseDelete(t *testing.T) {
 			opts.InUseStatus, opts.InUseCode = tc.status, tc.code
 			emu := startEmulator(t, opts)
 			c := newClient(t, emu)
-			id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+			id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 			assocPath := certPath(testAccount, id) + "/associations"
 
 			r := c.do(http.MethodGet, assocPath, nil)
@@ -617,7 +612,7 @@ func TestAssociationsAndInUseDelete(t *testing.T) {
 	t.Run("empty list clears", func(t *testing.T) {
 		emu := startEmulator(t, testOptions())
 		c := newClient(t, emu)
-		id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+		id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 		emu.SetAssociations(testAccount, id, []Association{{Service: "gateway", Status: "active"}})
 		emu.SetAssociations(testAccount, id, nil)
 		wantOK(t, c.do(http.MethodDelete, certPath(testAccount, id), nil))
@@ -627,9 +622,9 @@ func TestAssociationsAndInUseDelete(t *testing.T) {
 func TestAccountsAreIsolated(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	ca := newCA(t)
-	a := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem})
-	b := c.upload(otherAccount, uploadBody{CA: true, Certificates: ca.pem})
+	ca := testcerts.NewCA("emulator test CA")
+	a := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM})
+	b := c.upload(otherAccount, uploadBody{CA: true, Certificates: ca.PEM})
 
 	if a.ID == b.ID {
 		t.Error("two accounts share a certificate id")
@@ -642,13 +637,13 @@ func TestAccountsAreIsolated(t *testing.T) {
 }
 
 func TestAllowDuplicates(t *testing.T) {
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 	opts := testOptions()
 	opts.AllowDuplicates = true
 	emu := startEmulator(t, opts)
 	c := newClient(t, emu)
-	first := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem, Name: "twin"})
-	second := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem, Name: "twin"})
+	first := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM, Name: "twin"})
+	second := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM, Name: "twin"})
 	if first.ID == second.ID {
 		t.Fatalf("both uploads got id %s", first.ID)
 	}
@@ -669,8 +664,8 @@ func TestUnnamedStyles(t *testing.T) {
 		opts.Unnamed = style
 		emu := startEmulator(t, opts)
 		c := newClient(t, emu)
-		id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
-		named := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem, Name: "named"}).ID
+		id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
+		named := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM, Name: "named"}).ID
 		for certID, wantName := range map[string]string{id: want, named: `"named"`} {
 			r := c.do(http.MethodGet, certPath(testAccount, certID), nil)
 			wantOK(t, r)

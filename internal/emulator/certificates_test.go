@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 func TestPEMStyles(t *testing.T) {
-	ca := newCA(t)
-	leaf := newLeaf(t, ca, "leaf")
+	ca := testcerts.NewCA("emulator test CA")
+	leaf := ca.Issue("leaf")
 	trimmed := func(s string) string { return strings.TrimSuffix(s, "\n") }
 	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
@@ -23,11 +25,11 @@ func TestPEMStyles(t *testing.T) {
 		uploaded string
 		want     string
 	}{
-		{"normalized drops the trailing newline", PEMNormalized, ca.pem, trimmed(ca.pem)},
-		{"normalized joins a bundle with one newline", PEMNormalized, leaf.pem + "\n" + ca.pem, trimmed(leaf.pem) + "\n" + trimmed(ca.pem)},
-		{"normalized rewrites CRLF", PEMNormalized, crlf(leaf.pem + ca.pem), trimmed(leaf.pem) + "\n" + trimmed(ca.pem)},
-		{"as uploaded keeps every byte", PEMAsUploaded, "\n" + crlf(leaf.pem) + "\n\n" + ca.pem, "\n" + crlf(leaf.pem) + "\n\n" + ca.pem},
-		{"crlf with a blank line between blocks", PEMCRLF, leaf.pem + ca.pem, crlf(leaf.pem) + "\r\n" + crlf(ca.pem)},
+		{"normalized drops the trailing newline", PEMNormalized, ca.PEM, trimmed(ca.PEM)},
+		{"normalized joins a bundle with one newline", PEMNormalized, leaf.PEM + "\n" + ca.PEM, trimmed(leaf.PEM) + "\n" + trimmed(ca.PEM)},
+		{"normalized rewrites CRLF", PEMNormalized, crlf(leaf.PEM + ca.PEM), trimmed(leaf.PEM) + "\n" + trimmed(ca.PEM)},
+		{"as uploaded keeps every byte", PEMAsUploaded, "\n" + crlf(leaf.PEM) + "\n\n" + ca.PEM, "\n" + crlf(leaf.PEM) + "\n\n" + ca.PEM},
+		{"crlf with a blank line between blocks", PEMCRLF, leaf.PEM + ca.PEM, crlf(leaf.PEM) + "\r\n" + crlf(ca.PEM)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,8 +57,8 @@ func TestPEMStyles(t *testing.T) {
 
 	// Clients are tested against the default precisely because it differs
 	// from what people usually upload.
-	for _, input := range []string{ca.pem, leaf.pem + ca.pem, strings.Join([]string{leaf.pem, ca.pem}, "\n")} {
-		if renderPEM([][]byte{ca.cert.Raw}, input, PEMNormalized) == input {
+	for _, input := range []string{ca.PEM, leaf.PEM + ca.PEM, strings.Join([]string{leaf.PEM, ca.PEM}, "\n")} {
+		if renderPEM([][]byte{ca.X509.Raw}, input, PEMNormalized) == input {
 			t.Errorf("default style returns %q unchanged", input)
 		}
 	}
@@ -67,20 +69,20 @@ func TestPEMStyles(t *testing.T) {
 // expected value too.
 func TestPEMRewrapped(t *testing.T) {
 	const width = 76
-	ca := newCA(t)
-	leaf := newLeaf(t, ca, "leaf")
+	ca := testcerts.NewCA("emulator test CA")
+	leaf := ca.Issue("leaf")
 	opts := testOptions()
 	opts.PEMStyle = PEMRewrapped
 	emu := startEmulator(t, opts)
 	c := newClient(t, emu)
 
-	uploaded := strings.ReplaceAll(leaf.pem+"\n"+ca.pem, "\n", "\r\n")
+	uploaded := strings.ReplaceAll(leaf.PEM+"\n"+ca.PEM, "\n", "\r\n")
 	up := c.upload(testAccount, uploadBody{Certificates: uploaded})
 	got := c.do(http.MethodGet, certPath(testAccount, up.ID), nil).certificate(t).Certificates
 	if got != up.Certificates {
 		t.Errorf("GET certificates differ from the upload response:\n got %q\nwant %q", got, up.Certificates)
 	}
-	if !sameDER(t, got, [][]byte{leaf.cert.Raw, ca.cert.Raw}) {
+	if !sameDER(t, got, [][]byte{leaf.X509.Raw, ca.X509.Raw}) {
 		t.Fatalf("the returned text holds other certificates than were uploaded: %q", got)
 	}
 	if strings.Contains(got, "\r") || strings.HasSuffix(got, "\n") {
@@ -191,27 +193,27 @@ func TestSignatureName(t *testing.T) {
 }
 
 func TestPrivateKeyIsNeverReturned(t *testing.T) {
-	ca := newCA(t)
-	leaf := newLeaf(t, ca, "worker.example.com")
+	ca := testcerts.NewCA("emulator test CA")
+	leaf := ca.Issue("worker.example.com")
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
 
 	// Any line of the key's base64 body would show a leak, whatever the
 	// field it leaked into.
-	keyLines := strings.Split(strings.TrimSpace(leaf.keyPEM), "\n")
+	keyLines := strings.Split(strings.TrimSpace(leaf.KeyPEM), "\n")
 	secret := keyLines[1]
 
 	var bodies []apiResponse
-	up := c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: leaf.pem, PrivateKey: leaf.keyPEM, Name: "worker"})
+	up := c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM, Name: "worker"})
 	wantOK(t, up)
 	id := up.certificate(t).ID
 	bodies = append(bodies, up)
-	if stored := emu.Certificates(testAccount); stored[0].PrivateKey != leaf.keyPEM {
+	if stored := emu.Certificates(testAccount); stored[0].PrivateKey != leaf.KeyPEM {
 		t.Fatal("the private key was not stored")
 	}
 	bodies = append(bodies,
-		c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: leaf.pem, PrivateKey: leaf.keyPEM}), // duplicate
-		c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: ca.pem, PrivateKey: leaf.keyPEM}),   // mismatch
+		c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM}), // duplicate
+		c.do(http.MethodPost, certsPath(testAccount), uploadBody{Certificates: ca.PEM, PrivateKey: leaf.KeyPEM}),   // mismatch
 		c.do(http.MethodGet, certsPath(testAccount), nil),
 		c.do(http.MethodGet, certPath(testAccount, id), nil),
 		c.do(http.MethodGet, certPath(testAccount, id)+"/associations", nil),
@@ -227,16 +229,16 @@ func TestPrivateKeyIsNeverReturned(t *testing.T) {
 
 func TestAddCertificate(t *testing.T) {
 	emu := New(testOptions())
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 
-	gw, err := emu.AddCertificate(testAccount, "Gateway CA", true, ca.pem, TypeGatewayManaged)
+	gw, err := emu.AddCertificate(testAccount, "Gateway CA", true, ca.PEM, TypeGatewayManaged)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if gw.Type != TypeGatewayManaged || gw.Name != "Gateway CA" || !gw.CA || len(gw.DER) != 1 || gw.ID == "" {
 		t.Errorf("seeded certificate %+v", gw)
 	}
-	custom, err := emu.AddCertificate(testAccount, "", false, newLeaf(t, ca, "x").pem, "")
+	custom, err := emu.AddCertificate(testAccount, "", false, ca.Issue("x").PEM, "")
 	if err != nil || custom.Type != TypeCustom {
 		t.Errorf("empty type: %+v, %v", custom, err)
 	}
@@ -245,10 +247,10 @@ func TestAddCertificate(t *testing.T) {
 		account, pem, typ string
 		code              int
 	}{
-		"duplicate":       {testAccount, ca.pem, TypeCustom, CodeDuplicateCertificate},
+		"duplicate":       {testAccount, ca.PEM, TypeCustom, CodeDuplicateCertificate},
 		"not PEM":         {testAccount, "x", TypeCustom, CodeUnparsableCertificate},
-		"unknown type":    {testAccount, newCA(t).pem, "managed", CodeInvalidRequestBody},
-		"invalid account": {"acct", newCA(t).pem, TypeCustom, CodeNoRoute},
+		"unknown type":    {testAccount, testcerts.NewCA("emulator test CA").PEM, "managed", CodeInvalidRequestBody},
+		"invalid account": {"acct", testcerts.NewCA("emulator test CA").PEM, TypeCustom, CodeNoRoute},
 	} {
 		_, err := emu.AddCertificate(tc.account, "", true, tc.pem, tc.typ)
 		var apiErr *Error
@@ -262,7 +264,7 @@ func TestAddCertificate(t *testing.T) {
 	snap[0].DER[0][0] ^= 0xff
 	snap[0].Name = "changed"
 	again := emu.Certificates(testAccount)
-	if again[0].Name != "Gateway CA" || !bytes.Equal(again[0].DER[0], ca.cert.Raw) {
+	if again[0].Name != "Gateway CA" || !bytes.Equal(again[0].DER[0], ca.X509.Raw) {
 		t.Error("Certificates returned live state")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // controlClient talks to the control API of emu with the test token.
@@ -48,7 +50,7 @@ func TestControlURL(t *testing.T) {
 func TestControlNeedsCredentials(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	api := newClient(t, emu)
-	id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 	emu.SetAssociations(testAccount, id, gatewayActive)
 	api.do(http.MethodGet, certsPath(testAccount), nil)
 	countsBefore := emu.RequestCounts()
@@ -110,7 +112,7 @@ func TestControlAssociations(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	api := newClient(t, emu)
 	ctl := controlClient(t, emu)
-	id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 
 	r := ctl.do(http.MethodPut, controlAssocPath(testAccount, id),
 		`{"associations":[{"service":"gateway","status":"active"},{"service":"access","status":"pending_deletion"}]}`)
@@ -166,7 +168,7 @@ func TestControlDrainAfter(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	api := newClient(t, emu)
 	ctl := controlClient(t, emu)
-	id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 
 	const drainAfter = 300 * time.Millisecond
 	start := time.Now()
@@ -198,7 +200,7 @@ func TestControlDrainAfter(t *testing.T) {
 	wantOK(t, api.do(http.MethodDelete, certPath(testAccount, id), nil))
 
 	t.Run("a later PUT cancels the drain", func(t *testing.T) {
-		id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+		id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 		wantOK(t, ctl.do(http.MethodPut, controlAssocPath(testAccount, id),
 			`{"associations":[{"service":"gateway","status":"active"}],"drain_after":"100ms"}`))
 		wantOK(t, ctl.do(http.MethodPut, controlAssocPath(testAccount, id),
@@ -210,7 +212,7 @@ func TestControlDrainAfter(t *testing.T) {
 	})
 
 	t.Run("reset cancels the drain", func(t *testing.T) {
-		id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+		id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 		wantOK(t, ctl.do(http.MethodPut, controlAssocPath(testAccount, id),
 			`{"associations":[{"service":"gateway","status":"active"}],"drain_after":"1h"}`))
 		wantOK(t, ctl.do(http.MethodPost, "/reset", nil))
@@ -229,7 +231,7 @@ func TestControlBadAssociations(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	api := newClient(t, emu)
 	ctl := controlClient(t, emu)
-	id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 	emu.SetAssociations(testAccount, id, gatewayActive)
 
 	for body, wantField := range map[string]string{
@@ -324,7 +326,7 @@ func TestControlFaults(t *testing.T) {
 	}
 	// None of the refused faults was queued.
 	wantOK(t, api.do(http.MethodGet, certsPath(testAccount), nil))
-	wantOK(t, api.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: newCA(t).pem}))
+	wantOK(t, api.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}))
 }
 
 type rawAnswer struct {
@@ -359,7 +361,7 @@ func TestControlRequestsAndReset(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	api := newClient(t, emu)
 	ctl := controlClient(t, emu)
-	id := api.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 	api.do(http.MethodGet, certsPath(testAccount), nil)
 	api.do(http.MethodGet, certsPath(testAccount), nil)
 	api.do(http.MethodGet, certPath(testAccount, id), nil)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 func TestFaultStatusAndRetryAfter(t *testing.T) {
@@ -81,7 +83,7 @@ func TestFaultDelay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, emu.URL()+certsPath(testAccount),
-		strings.NewReader(`{"ca":true,"certificates":`+quoteJSON(newCA(t).pem)+`}`))
+		strings.NewReader(`{"ca":true,"certificates":`+quoteJSON(testcerts.NewCA("emulator test CA").PEM)+`}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,16 +111,16 @@ func TestFaultDelay(t *testing.T) {
 func TestFaultDropConnection(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 
 	emu.InjectFault(Fault{Route: RouteUpload, DropConnection: true})
-	if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem}); err == nil {
+	if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM}); err == nil {
 		t.Fatal("dropped upload returned a response")
 	}
 	if n := emu.CertificateCount(testAccount); n != 0 {
 		t.Fatalf("dropped upload stored %d certificates", n)
 	}
-	created := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem})
+	created := c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM})
 
 	// Go's transport replays a GET once when a reused connection drops, so a
 	// single drop is only visible on a fresh connection.
@@ -137,10 +139,10 @@ func TestFaultDropConnection(t *testing.T) {
 func TestFaultCommitThenDrop(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	ca := newCA(t)
+	ca := testcerts.NewCA("emulator test CA")
 
 	emu.InjectFault(Fault{Route: RouteUpload, CommitThenDrop: true})
-	if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem}); err == nil {
+	if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM}); err == nil {
 		t.Fatal("commit-then-drop upload returned a response")
 	}
 	stored := emu.Certificates(testAccount)
@@ -149,7 +151,7 @@ func TestFaultCommitThenDrop(t *testing.T) {
 	}
 	// The client cannot know it succeeded; retrying blindly hits the
 	// duplicate check, which is what a client must be ready for.
-	wantError(t, c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem}),
+	wantError(t, c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM}),
 		http.StatusBadRequest, CodeDuplicateCertificate)
 
 	emu.InjectFault(Fault{Route: RouteDelete, CommitThenDrop: true})
@@ -195,7 +197,7 @@ func (c *apiClient) raw(method, path string, body string) rawResponse {
 func TestFaultBody(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 	get := certPath(testAccount, id)
 
 	const truncated = `{"success":true,"errors":[],"messages":[],"result":{"id":`
@@ -221,7 +223,7 @@ func TestFaultBody(t *testing.T) {
 	const nullResult = `{"success":true,"errors":[],"messages":[],"result":null}`
 	emu.InjectFault(Fault{Route: RouteUpload, Body: []byte(nullResult)})
 	emu.InjectFault(Fault{Route: RouteUpload, Body: []byte(nullResult), CommitThenBody: true})
-	upload := `{"ca":true,"certificates":` + quoteJSON(newCA(t).pem) + `}`
+	upload := `{"ca":true,"certificates":` + quoteJSON(testcerts.NewCA("emulator test CA").PEM) + `}`
 	if r := c.raw(http.MethodPost, certsPath(testAccount), upload); r.body != nullResult {
 		t.Errorf("upload answered %+v", r)
 	}
@@ -265,7 +267,7 @@ func TestInjectFaultRejectsMistakes(t *testing.T) {
 func TestRequestCounts(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 	c.do(http.MethodGet, certsPath(testAccount), nil)
 	c.do(http.MethodGet, certsPath(testAccount), nil)
 	c.do(http.MethodGet, certPath(testAccount, id), nil)
@@ -312,7 +314,7 @@ func TestLatency(t *testing.T) {
 func TestReset(t *testing.T) {
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	id := c.upload(testAccount, uploadBody{CA: true, Certificates: newCA(t).pem}).ID
+	id := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
 	emu.SetAssociations(testAccount, id, []Association{{Service: "gateway", Status: "active"}})
 	emu.InjectFault(Fault{Route: RouteList, Status: http.StatusInternalServerError})
 

@@ -2,16 +2,8 @@ package emulator
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,95 +17,6 @@ const (
 	testEmail    = "user@example.com"
 	testKey      = "emulator-test-global-key"
 )
-
-// exampleSubject is the name in Cloudflare's documentation examples, so the
-// issuer string can be compared with the documented one.
-var exampleSubject = pkix.Name{
-	Country:      []string{"US"},
-	Province:     []string{"San Francisco"},
-	Locality:     []string{"California"},
-	Organization: []string{"Example Inc."},
-}
-
-// testCert is a certificate made for one test run; keys never leave memory.
-type testCert struct {
-	cert   *x509.Certificate
-	key    crypto.Signer
-	pem    string // as pem.EncodeToMemory writes it: "\n" endings, trailing newline
-	keyPEM string // PKCS #8
-}
-
-type certSpec struct {
-	subject pkix.Name
-	serial  *big.Int // nil means random
-	ca      bool
-	parent  *testCert // nil means self-signed
-	key     crypto.Signer
-}
-
-func makeCert(t testing.TB, spec certSpec) testCert {
-	t.Helper()
-	key := spec.key
-	if key == nil {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key = k
-	}
-	serial := spec.serial
-	if serial == nil {
-		var err error
-		serial, err = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               spec.subject,
-		NotBefore:             time.Date(2022, 11, 22, 16, 59, 47, 0, time.UTC),
-		NotAfter:              time.Date(2122, 10, 29, 16, 59, 47, 0, time.UTC),
-		BasicConstraintsValid: true,
-		IsCA:                  spec.ca,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-	}
-	if spec.ca {
-		tmpl.KeyUsage |= x509.KeyUsageCertSign
-	}
-	parent, signer := tmpl, key
-	if spec.parent != nil {
-		parent, signer = spec.parent.cert, spec.parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testCert{
-		cert:   cert,
-		key:    key,
-		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		keyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
-}
-
-func newCA(t testing.TB) testCert {
-	t.Helper()
-	return makeCert(t, certSpec{subject: exampleSubject, ca: true})
-}
-
-func newLeaf(t testing.TB, parent testCert, cn string) testCert {
-	t.Helper()
-	return makeCert(t, certSpec{subject: pkix.Name{CommonName: cn}, parent: &parent})
-}
 
 func testOptions() Options {
 	return Options{APIToken: testToken, APIEmail: testEmail, APIKey: testKey}

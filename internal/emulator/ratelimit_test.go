@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // fakeClock is a clock that moves only when told to.
@@ -399,11 +401,11 @@ func TestRateLimitBeforeFaults(t *testing.T) {
 	opts.RateLimit = &RateLimit{Quota: 1, Window: time.Hour}
 	emu := startEmulator(t, opts)
 	c := newClient(t, emu)
-	ca := newCA(t)
-	c.upload(testAccount, uploadBody{CA: true, Certificates: ca.pem})
+	ca := testcerts.NewCA("emulator test CA")
+	c.upload(testAccount, uploadBody{CA: true, Certificates: ca.PEM})
 	emu.InjectFault(Fault{Route: RouteUpload, CommitThenDrop: true})
 	req, err := http.NewRequest(http.MethodPost, c.baseURL+certsPath(testAccount),
-		strings.NewReader(`{"ca":true,"certificates":`+quoteJSON(newCA(t).pem)+`}`))
+		strings.NewReader(`{"ca":true,"certificates":`+quoteJSON(testcerts.NewCA("emulator test CA").PEM)+`}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +449,7 @@ func TestRandomFaults(t *testing.T) {
 		opts.RandomFaults = &RandomFaults{Seed: 1, ServerError: 1}
 		emu := startEmulator(t, opts)
 		c := newClient(t, emu)
-		r, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: newCA(t).pem})
+		r, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM})
 		if err != nil || r.status < 500 || r.env.Errors[0].Code != CodeInjectedFault {
 			t.Fatalf("got %+v, %v; want a 5XX", r, err)
 		}
@@ -460,7 +462,7 @@ func TestRandomFaults(t *testing.T) {
 		opts.RandomFaults = &RandomFaults{Seed: 1, Reset: 1}
 		emu := startEmulator(t, opts)
 		c := newClient(t, emu)
-		if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: newCA(t).pem}); err == nil {
+		if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}); err == nil {
 			t.Fatal("the upload got an answer through a reset")
 		}
 		if n := emu.CertificateCount(testAccount); n != 0 {
@@ -472,7 +474,7 @@ func TestRandomFaults(t *testing.T) {
 		opts.RandomFaults = &RandomFaults{Seed: 1, ResetAfterCommit: 1}
 		emu := startEmulator(t, opts)
 		c := newClient(t, emu)
-		if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: newCA(t).pem}); err == nil {
+		if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}); err == nil {
 			t.Fatal("the upload got an answer through a reset")
 		}
 		if n := emu.CertificateCount(testAccount); n != 1 {
@@ -551,7 +553,7 @@ func TestLatencyAndDisconnect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+certsPath(testAccount),
-		strings.NewReader(`{"ca":true,"certificates":`+quoteJSON(newCA(t).pem)+`}`))
+		strings.NewReader(`{"ca":true,"certificates":`+quoteJSON(testcerts.NewCA("emulator test CA").PEM)+`}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,7 +572,7 @@ func TestLatencyAndDisconnect(t *testing.T) {
 	}
 
 	emu.InjectFault(Fault{Route: RouteUpload, CommitThenDrop: true})
-	if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: newCA(t).pem}); err == nil {
+	if _, err := c.send(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}); err == nil {
 		t.Fatal("CommitThenDrop answered")
 	}
 	if n := emu.CertificateCount(testAccount); n != 1 {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // seedPath is Cloudflare's own OpenAPI text for the DELETE operation, kept
@@ -335,13 +337,13 @@ func TestResponsesConformToSeedSchema(t *testing.T) {
 	s := loadSeedSchemas(t)
 	emu := startEmulator(t, testOptions())
 	c := newClient(t, emu)
-	ca := newCA(t)
-	leaf := newLeaf(t, ca, "leaf")
+	ca := testcerts.NewCA("emulator test CA")
+	leaf := ca.Issue("leaf")
 
-	upload := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem, Name: "example_ca_cert"})
+	upload := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM, Name: "example_ca_cert"})
 	wantOK(t, upload)
 	id := upload.certificate(t).ID
-	c.upload(testAccount, uploadBody{Certificates: leaf.pem, PrivateKey: leaf.keyPEM})
+	c.upload(testAccount, uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM})
 	emu.SetAssociations(testAccount, id, []Association{{Service: "gateway", Status: "pending_deployment"}})
 
 	// Objects: the full 200 schema of DELETE, whose result is a certificate.
@@ -364,7 +366,7 @@ func TestResponsesConformToSeedSchema(t *testing.T) {
 		"delete in use":      c.do(http.MethodDelete, certPath(testAccount, id), nil),
 		"delete 404":         c.do(http.MethodDelete, certPath(testAccount, "6f1b3b47-7b8e-4d6e-9f3a-2f8a3b9c0d1e"), nil),
 		"get 404":            c.do(http.MethodGet, certPath(testAccount, "missing"), nil),
-		"upload duplicate":   c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.pem}),
+		"upload duplicate":   c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM}),
 		"upload bad PEM":     c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: "x"}),
 		"upload bad JSON":    c.do(http.MethodPost, certsPath(testAccount), "{"),
 		"invalid account":    c.do(http.MethodGet, certsPath("acct"), nil),

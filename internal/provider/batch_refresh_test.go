@@ -2,14 +2,7 @@ package provider
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
 	"sync"
 	"testing"
@@ -17,6 +10,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 const batchAccount = "0123456789abcdef0123456789abcdef"
@@ -39,7 +33,7 @@ func batchFixtureWith(t *testing.T, n int, opts emulator.Options) (*emulator.Run
 	}
 	ids := make([]string, 0, n)
 	for i := range n {
-		c, err := em.AddCertificate(batchAccount, fmt.Sprintf("batch-%03d", i), true, selfSigned(t, i), "")
+		c, err := em.AddCertificate(batchAccount, fmt.Sprintf("batch-%03d", i), true, testcerts.NewCA(fmt.Sprintf("batch %d", i)).PEM, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,21 +41,6 @@ func batchFixtureWith(t *testing.T, n int, opts emulator.Options) (*emulator.Run
 	}
 	em.ResetCounts()
 	return em, client, ids
-}
-
-func selfSigned(t *testing.T, serial int) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(serial + 1)), Subject: pkix.Name{CommonName: fmt.Sprintf("batch %d", serial)},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 // TestBatchRefresherSharesOneListing: 120 concurrent refreshes cost one
@@ -85,7 +64,7 @@ func TestBatchRefresherConfirmsMissingWithGet(t *testing.T) {
 	if _, err := b.get(context.Background(), batchAccount, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	later, err := em.AddCertificate(batchAccount, "later", true, selfSigned(t, 99), "")
+	later, err := em.AddCertificate(batchAccount, "later", true, testcerts.NewCA("batch later").PEM, "")
 	if err != nil {
 		t.Fatal(err)
 	}

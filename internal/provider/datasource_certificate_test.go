@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"crypto/x509/pkix"
 	"fmt"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // sameAsResource checks that a data source shows what the resource holds,
@@ -35,10 +37,10 @@ var sharedAttributes = []string{
 func TestAccDataSourceCertificate_byIDAndName(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "data source root")
-	leaf := root.Issue(t, "data-source.example.com")
+	root := testcerts.NewCA("data source root")
+	leaf := root.Issue("data-source.example.com")
 	prefix := acctest.UniqueName(t)
-	config := certificatesConfig(env, prefix+"-ca", prefix+"-leaf", acctest.Bundle(root, acctest.NewCA(t, "data source second")), leaf) + `
+	config := certificatesConfig(env, prefix+"-ca", prefix+"-leaf", testcerts.Bundle(root, testcerts.NewCA("data source second")), leaf) + `
 data "mtls_certificate" "by_id" {
   id = mtls_certificate.ca.id
 }
@@ -94,7 +96,7 @@ func TestAccDataSourceCertificate_lookupErrors(t *testing.T) {
 	prefix := acctest.UniqueName(t)
 	var twins []string
 	for i := range 2 {
-		twins = append(twins, uploadByHand(t, env, cfapi.UploadRequest{Name: prefix + "-twin", CA: true, Certificates: acctest.NewCA(t, fmt.Sprintf("twin %d", i)).PEM}))
+		twins = append(twins, uploadByHand(t, env, cfapi.UploadRequest{Name: prefix + "-twin", CA: true, Certificates: testcerts.NewCA(fmt.Sprintf("twin %d", i)).PEM}))
 	}
 	t.Cleanup(func() { env.DeleteNamed(t, prefix+"-twin") })
 	lookup := func(args string) string {
@@ -159,7 +161,7 @@ func seed(t *testing.T, env *acctest.Env, prefix string, n int, typ string, ca b
 	ids := make([]string, 0, n)
 	for i := range n {
 		c, err := env.Emulator.AddCertificate(env.AccountID, fmt.Sprintf("%s-%03d", prefix, i), ca,
-			acctest.NewCA(t, fmt.Sprintf("%s %d", prefix, i)).PEM, typ)
+			testcerts.NewCA(fmt.Sprintf("%s %d", prefix, i)).PEM, typ)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,20 +203,20 @@ func TestAccDataSourceCertificates_filters(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	root := acctest.NewCA(t, "filters root")
+	root := testcerts.NewCA("filters root")
 	cas := seed(t, env, "team-a-ca", 2, "", true)
-	leafCert, err := env.Emulator.AddCertificate(env.AccountID, "team-b-leaf", false, root.Issue(t, "leaf.example.com").PEM, "")
+	leafCert, err := env.Emulator.AddCertificate(env.AccountID, "team-b-leaf", false, root.Issue("leaf.example.com").PEM, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	gateway := seed(t, env, "gateway", 1, "gateway_managed", true)
-	soon, err := env.Emulator.AddCertificate(env.AccountID, "team-a-soon", true, acctest.Generate(t, acctest.CertOptions{
-		CommonName: "soon", IsCA: true, NotAfter: time.Now().Add(10 * 24 * time.Hour),
-	}, nil).PEM, "")
+	soon, err := env.Emulator.AddCertificate(env.AccountID, "team-a-soon", true, testcerts.New(testcerts.Options{
+		Subject: pkix.Name{CommonName: "soon"}, IsCA: true, NotAfter: time.Now().Add(10 * 24 * time.Hour),
+	}).PEM, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired, err := env.Emulator.AddCertificate(env.AccountID, "", true, acctest.ExpiredCA(t, "expired", time.Hour).PEM, "")
+	expired, err := env.Emulator.AddCertificate(env.AccountID, "", true, testcerts.ExpiredCA("expired", time.Hour).PEM, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +300,7 @@ func TestAccCertificate_adoptWithImportBlocks(t *testing.T) {
 	env := acctest.New(t)
 	prefix := acctest.UniqueName(t)
 	for i := range 3 {
-		uploadByHand(t, env, cfapi.UploadRequest{Name: fmt.Sprintf("%s-legacy-%d", prefix, i), CA: true, Certificates: acctest.NewCA(t, fmt.Sprintf("legacy %d", i)).PEM})
+		uploadByHand(t, env, cfapi.UploadRequest{Name: fmt.Sprintf("%s-legacy-%d", prefix, i), CA: true, Certificates: testcerts.NewCA(fmt.Sprintf("legacy %d", i)).PEM})
 	}
 	config := env.ProviderConfig() + strings.ReplaceAll(`
 data "mtls_certificates" "legacy" {

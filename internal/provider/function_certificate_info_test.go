@@ -1,17 +1,12 @@
 package provider_test
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // The function needs no provider block: plugin-testing adds the provider to
@@ -89,16 +85,17 @@ func (e expectedInfo) check(cert *x509.Certificate) knownvalue.Check {
 
 func TestAccFunctionCertificateInfo_leafInBundle(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info root")
-	leaf := acctest.Generate(t, acctest.CertOptions{
-		CommonName: "client.example.com",
-		DNSNames:   []string{"client.example.com", "api.example.com"},
-	}, ca)
+	ca := testcerts.NewCA("info root")
+	leaf := testcerts.New(testcerts.Options{
+		Subject:  pkix.Name{CommonName: "client.example.com"},
+		DNSNames: []string{"client.example.com", "api.example.com"},
+		Parent:   ca,
+	})
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		// The leaf comes first: it is the one described, and the CA after it
 		// only counts.
-		Config: certificateInfoOutput(acctest.Bundle(leaf, ca)),
+		Config: certificateInfoOutput(testcerts.Bundle(leaf, ca)),
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownOutputValue("info", expectedInfo{
 				subject:      "CN=client.example.com",
@@ -107,14 +104,14 @@ func TestAccFunctionCertificateInfo_leafInBundle(t *testing.T) {
 				dnsNames:     []string{"client.example.com", "api.example.com"},
 				isCA:         false,
 				count:        2,
-			}.check(leaf.X509())),
+			}.check(leaf.X509)),
 		},
 	}))
 }
 
 func TestAccFunctionCertificateInfo_ca(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info ca")
+	ca := testcerts.NewCA("info ca")
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		Config: certificateInfoOutput(ca.PEM),
@@ -125,37 +122,9 @@ func TestAccFunctionCertificateInfo_ca(t *testing.T) {
 				keyAlgorithm: "ECDSA-P-256",
 				isCA:         true,
 				count:        1,
-			}.check(ca.X509())),
+			}.check(ca.X509)),
 		},
 	}))
-}
-
-// selfSigned makes a self-signed leaf certificate with key, for the key
-// types acctest.Generate does not make.
-func selfSigned(t *testing.T, commonName string, key crypto.Signer) (string, *x509.Certificate) {
-	t.Helper()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	notBefore := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    notBefore,
-		NotAfter:     notBefore.Add(30 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert
 }
 
 // With a provider block the function still works. OpenTofu configures the
@@ -164,7 +133,7 @@ func selfSigned(t *testing.T, commonName string, key crypto.Signer) (string, *x5
 func TestAccFunctionCertificateInfo_withConfiguredProvider(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "info configured")
+	ca := testcerts.NewCA("info configured")
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		Config: env.ProviderConfig() + certificateInfoOutput(ca.PEM),
@@ -175,45 +144,37 @@ func TestAccFunctionCertificateInfo_withConfiguredProvider(t *testing.T) {
 				keyAlgorithm: "ECDSA-P-256",
 				isCA:         true,
 				count:        1,
-			}.check(ca.X509())),
+			}.check(ca.X509)),
 		},
 	}))
 }
 
 func TestAccFunctionCertificateInfo_keyAlgorithms(t *testing.T) {
 	t.Parallel()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rsaPEM, rsaCert := selfSigned(t, "rsa.example.com", rsaKey)
-	edPEM, edCert := selfSigned(t, "ed25519.example.com", edKey)
+	rsaCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "rsa.example.com"}, Key: testcerts.RSAKey(2048)})
+	edCert := testcerts.New(testcerts.Options{Subject: pkix.Name{CommonName: "ed25519.example.com"}, Key: testcerts.Ed25519Key()})
 
 	resource.Test(t, functionTestCase(
 		resource.TestStep{
-			Config: certificateInfoOutput(rsaPEM),
+			Config: certificateInfoOutput(rsaCert.PEM),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownOutputValue("info", expectedInfo{
 					subject:      "CN=rsa.example.com",
 					issuer:       "CN=rsa.example.com",
 					keyAlgorithm: "RSA-2048",
 					count:        1,
-				}.check(rsaCert)),
+				}.check(rsaCert.X509)),
 			},
 		},
 		resource.TestStep{
-			Config: certificateInfoOutput(edPEM),
+			Config: certificateInfoOutput(edCert.PEM),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownOutputValue("info", expectedInfo{
 					subject:      "CN=ed25519.example.com",
 					issuer:       "CN=ed25519.example.com",
 					keyAlgorithm: "Ed25519",
 					count:        1,
-				}.check(edCert)),
+				}.check(edCert.X509)),
 			},
 		},
 	))
@@ -223,8 +184,8 @@ func TestAccFunctionCertificateInfo_keyAlgorithms(t *testing.T) {
 // result is unknown then, and the certificate is described at apply.
 func TestAccFunctionCertificateInfo_unknownUntilApply(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info unknown")
-	sum := sha256.Sum256(ca.X509().Raw)
+	ca := testcerts.NewCA("info unknown")
+	sum := sha256.Sum256(ca.X509.Raw)
 
 	resource.Test(t, functionTestCase(resource.TestStep{
 		Config: pemLocal(ca.PEM) + `
@@ -247,8 +208,8 @@ output "fingerprint" {
 
 func TestAccFunctionCertificateInfo_invalidInput(t *testing.T) {
 	t.Parallel()
-	ca := acctest.NewCA(t, "info invalid")
-	publicDER, err := x509.MarshalPKIXPublicKey(ca.X509().PublicKey)
+	ca := testcerts.NewCA("info invalid")
+	publicDER, err := x509.MarshalPKIXPublicKey(ca.X509.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,13 +260,14 @@ output "valid_beyond_30_days" {
 
 func TestAccFunctionCertificateInfo_checkBlock(t *testing.T) {
 	t.Parallel()
-	longLived := acctest.NewCA(t, "info long lived")
+	longLived := testcerts.NewCA("info long lived")
 	now := time.Now().UTC().Truncate(time.Second)
-	expiringSoon := acctest.Generate(t, acctest.CertOptions{
-		CommonName: "expiring.example.com",
-		NotBefore:  now.Add(-time.Hour),
-		NotAfter:   now.Add(10 * 24 * time.Hour),
-	}, longLived)
+	expiringSoon := testcerts.New(testcerts.Options{
+		Subject:   pkix.Name{CommonName: "expiring.example.com"},
+		NotBefore: now.Add(-time.Hour),
+		NotAfter:  now.Add(10 * 24 * time.Hour),
+		Parent:    longLived,
+	})
 
 	resource.Test(t, functionTestCase(
 		resource.TestStep{

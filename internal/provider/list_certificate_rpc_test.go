@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // TestListResourceThroughTheWrapper: the provider's server, the framework's
@@ -32,7 +32,7 @@ func TestListResourceThroughTheWrapper(t *testing.T) {
 	}
 	var want []string
 	for i := range 3 {
-		c, err := f.api.AddCertificate(f.accountID, "", true, acctest.NewCA(t, "listed").PEM, emulator.TypeCustom)
+		c, err := f.api.AddCertificate(f.accountID, "", true, testcerts.NewCA("listed").PEM, emulator.TypeCustom)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestListResourceThroughTheWrapper(t *testing.T) {
 			want = append(want, c.ID)
 		}
 	}
-	if _, err := f.api.AddCertificate(f.accountID, "gw", true, acctest.NewCA(t, "gateway").PEM, emulator.TypeGatewayManaged); err != nil {
+	if _, err := f.api.AddCertificate(f.accountID, "gw", true, testcerts.NewCA("gateway").PEM, emulator.TypeGatewayManaged); err != nil {
 		t.Fatal(err)
 	}
 	configType := listSchema.ValueType()
@@ -90,10 +90,10 @@ func TestListResourceRefusesAnIncompleteListing(t *testing.T) {
 	f := newRPCFixtureWith(t, rpcLoggings[0], emulator.Options{Paging: emulator.PagingIgnored})
 	lister := f.server.(tfprotov6.ListResourceServer)
 	ctx := context.Background()
-	root := acctest.NewCA(t, "paged query root")
+	root := testcerts.NewCA("paged query root")
 	for i := range 61 {
 		if _, err := f.api.AddCertificate(f.accountID, fmt.Sprintf("paged-%03d", i), false,
-			root.Issue(t, fmt.Sprintf("paged-%03d.example.com", i)).PEM, emulator.TypeCustom); err != nil {
+			root.Issue(fmt.Sprintf("paged-%03d.example.com", i)).PEM, emulator.TypeCustom); err != nil {
 			t.Fatal(err)
 		}
 	}

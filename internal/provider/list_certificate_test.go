@@ -18,6 +18,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // seedForQuery uploads by hand what `terraform query` is to find: two CA
@@ -41,9 +42,9 @@ func seedForQuery(t *testing.T, env *acctest.Env) (ids map[string]string) {
 		if c.name == "" {
 			cn = "query unnamed"
 		}
-		pemText := acctest.NewCA(t, cn).PEM
+		pemText := testcerts.NewCA(cn).PEM
 		if !c.ca {
-			pemText = acctest.NewCA(t, "query root").Issue(t, "query-leaf.example.com").PEM
+			pemText = testcerts.NewCA("query root").Issue("query-leaf.example.com").PEM
 		}
 		stored, err := env.Emulator.AddCertificate(env.AccountID, c.name, c.ca, pemText, c.typ)
 		if err != nil {
@@ -190,11 +191,11 @@ func TestAccList_queryEveryPage(t *testing.T) {
 	env := acctest.New(t)
 	env.RequireEmulator(t)
 	const n = 120
-	root := acctest.NewCA(t, "paged query root")
+	root := testcerts.NewCA("paged query root")
 	var ids []string
 	for i := range n {
 		c, err := env.Emulator.AddCertificate(env.AccountID, fmt.Sprintf("paged-%03d", i), false,
-			root.Issue(t, fmt.Sprintf("paged-%03d.example.com", i)).PEM, emulator.TypeCustom)
+			root.Issue(fmt.Sprintf("paged-%03d.example.com", i)).PEM, emulator.TypeCustom)
 		if err != nil {
 			t.Fatal(err)
 		}

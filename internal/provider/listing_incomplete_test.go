@@ -9,6 +9,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // The account: 61 certificates behind a server that answers every
@@ -61,7 +62,7 @@ func TestAccCertificate_alreadyExistsBeyondAnIncompleteListing(t *testing.T) {
 	env := acctest.NewWithOptions(t, emulator.Options{Paging: emulator.PagingIgnored})
 	env.RequireEmulator(t)
 	seed(t, env, "bulk", 60, "", true)
-	held := acctest.NewCA(t, "held beyond the first page")
+	held := testcerts.NewCA("held beyond the first page")
 	if _, err := env.Emulator.AddCertificate(env.AccountID, "bulk-060", true, held.PEM, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // TestAccLogging_secretsNeverLogged runs a full create, import and destroy
@@ -38,14 +39,14 @@ func TestAccLogging_secretsNeverLogged(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			root := acctest.NewCA(t, "logging root "+scheme)
-			leaf := root.Issue(t, "logging.example.com")
+			root := testcerts.NewCA("logging root " + scheme)
+			leaf := root.Issue("logging.example.com")
 			keyFile := filepath.Join(t.TempDir(), "leaf-key.pem")
 			if err := os.WriteFile(keyFile, []byte(leaf.KeyPEM), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			// A second leaf whose key is write-only.
-			woLeaf := root.Issue(t, "logging-wo.example.com")
+			woLeaf := root.Issue("logging-wo.example.com")
 			woKeyFile := filepath.Join(t.TempDir(), "wo-key.pem")
 			if err := os.WriteFile(woKeyFile, []byte(woLeaf.KeyPEM), 0o600); err != nil {
 				t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // malformedRead is an answer to a refresh's GET that no working API sends.
@@ -81,7 +82,7 @@ func TestAccMalformedResponse_read(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "malformed read root")
+	ca := testcerts.NewCA("malformed read root")
 	name := acctest.UniqueName(t)
 	// Without retries each injected answer is the one the refresh sees; a
 	// 502 would otherwise be retried past, which is right but not tested here.
@@ -172,7 +173,7 @@ func TestAccMalformedResponse_upload(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "malformed upload root")
+	ca := testcerts.NewCA("malformed upload root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 
@@ -202,7 +203,7 @@ func TestAccSparseAnswer_absentIsNull(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "sparse root")
+	ca := testcerts.NewCA("sparse root")
 	name := acctest.UniqueName(t)
 	// The refresh reads the certificate with a GET, which gets the sparse answer.
 	config := caConfig(env.ProviderConfigPerCertificateRefresh(), name, ca.PEM)

@@ -18,6 +18,7 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/provider"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // A module that passes `ca = var.is_ca` sends null when its caller leaves
@@ -426,7 +427,7 @@ func TestAccNullArguments_listOptionalAsIfLeftOut(t *testing.T) {
 	env := acctest.New(t)
 	env.RequireEmulator(t)
 	for _, name := range []string{"first", "second"} {
-		if _, err := env.Emulator.AddCertificate(env.AccountID, name, true, acctest.NewCA(t, name).PEM, emulator.TypeCustom); err != nil {
+		if _, err := env.Emulator.AddCertificate(env.AccountID, name, true, testcerts.NewCA(name).PEM, emulator.TypeCustom); err != nil {
 			t.Fatal(err)
 		}
 	}

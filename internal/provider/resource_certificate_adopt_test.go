@@ -14,6 +14,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // Adoption never replaces: after an import command, an import block or a
@@ -23,7 +24,7 @@ import (
 
 const adoptedLeaf = "mtls_certificate.leaf"
 
-func writeOnlyLeafConfig(env *acctest.Env, name string, leaf *acctest.Certificate) string {
+func writeOnlyLeafConfig(env *acctest.Env, name string, leaf *testcerts.Certificate) string {
 	return env.ProviderConfig() + fmt.Sprintf(`
 resource "mtls_certificate" "leaf" {
   name                   = %q
@@ -61,7 +62,7 @@ func TestAccCertificate_importWithWriteOnlyKeyInPlace(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			env := acctest.New(t)
-			leaf := acctest.NewCA(t, "adopt wo root").Issue(t, "adopt-wo.example.com")
+			leaf := testcerts.NewCA("adopt wo root").Issue("adopt-wo.example.com")
 			name := acctest.UniqueName(t)
 			id := uploadByHand(t, env, cfapi.UploadRequest{Name: name, Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM})
 			config := writeOnlyLeafConfig(env, name, leaf)
@@ -94,7 +95,7 @@ func TestAccCertificate_importWithWriteOnlyKeyInPlace(t *testing.T) {
 func TestAccCertificate_moveWithWriteOnlyKeyInPlace(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	leaf := acctest.NewCA(t, "move wo root").Issue(t, "move-wo.example.com")
+	leaf := testcerts.NewCA("move wo root").Issue("move-wo.example.com")
 	name := acctest.UniqueName(t)
 	moved := fmt.Sprintf("\nmoved {\n  from = %s\n  to   = %s\n}\n", "cloudflare_mtls_certificate.ca", adoptedLeaf)
 	ids := statecheck.CompareValue(compare.ValuesSame())

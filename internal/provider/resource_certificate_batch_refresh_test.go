@@ -9,6 +9,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // plannedActions maps each resource address of a saved plan to its actions.
@@ -30,7 +31,7 @@ func plannedActions(t *testing.T, ws *acctest.Workspace, planFile string) map[st
 // plans, including drift and deletions made outside Terraform.
 func TestAccProvider_batchRefreshMatchesPerCertificateRefresh(t *testing.T) {
 	t.Parallel()
-	pems := []string{acctest.NewCA(t, "batch a").PEM, acctest.NewCA(t, "batch b").PEM, acctest.NewCA(t, "batch c").PEM}
+	pems := []string{testcerts.NewCA("batch a").PEM, testcerts.NewCA("batch b").PEM, testcerts.NewCA("batch c").PEM}
 	plans := map[bool]map[string]string{}
 	for _, batch := range []bool{false, true} {
 		env := acctest.New(t)

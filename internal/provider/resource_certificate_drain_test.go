@@ -10,13 +10,14 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // drainCase creates one CA certificate, gives it associations, and runs a
 // destroy while schedule changes them in the background.
 func drainCase(t *testing.T, env *acctest.Env, schedule func(id string), destroy resource.TestStep, after ...resource.TestStep) {
 	t.Helper()
-	ca := acctest.NewCA(t, "drain root")
+	ca := testcerts.NewCA("drain root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 	destroy.Config, destroy.Destroy = config, true

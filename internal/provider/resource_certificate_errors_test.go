@@ -15,6 +15,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 func caConfig(providerBlock, name, pemText string) string {
@@ -54,7 +55,7 @@ func TestAccCertificate_destroyInUse(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewWithOptions(t, emulator.Options{InUseStatus: 400, InUseCode: 1499})
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "in use root")
+	ca := testcerts.NewCA("in use root")
 	name := acctest.UniqueName(t)
 	// A short delete timeout: associations that never change would
 	// otherwise be waited for (see the drain tests).
@@ -112,7 +113,7 @@ func TestAccCertificate_destroyRefusedNotInUse(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "refused root")
+	ca := testcerts.NewCA("refused root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 
@@ -159,7 +160,7 @@ func TestAccCertificate_destroyRefusalsNeverBlameServices(t *testing.T) {
 			t.Parallel()
 			env := acctest.New(t)
 			env.RequireEmulator(t)
-			ca := acctest.NewCA(t, "refusal root")
+			ca := testcerts.NewCA("refusal root")
 			name := acctest.UniqueName(t)
 			config := caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  max_retries = 1", env.Token, env.AccountID)), name, ca.PEM)
 			var started time.Time
@@ -210,7 +211,7 @@ func TestAccCertificate_apiKeyAuth(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "api key root")
+	ca := testcerts.NewCA("api key root")
 	name := acctest.UniqueName(t)
 	providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_key = %q\n  api_email = %q\n  account_id = %q", env.Key, env.Email, env.AccountID))
 
@@ -232,7 +233,7 @@ func TestAccCertificate_wrongCredentials(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "wrong credentials root")
+	ca := testcerts.NewCA("wrong credentials root")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(),
 		Steps: []resource.TestStep{
@@ -251,7 +252,7 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "provider config root")
+	ca := testcerts.NewCA("provider config root")
 	cases := map[string]struct {
 		body string
 		want []string
@@ -281,7 +282,7 @@ func TestAccCertificate_missingAccount(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "missing account root")
+	ca := testcerts.NewCA("missing account root")
 	expectErrorBeforeUpload(t, env, caConfig(env.ProviderConfigWith(fmt.Sprintf("  api_token = %q", env.Token)), "x", ca.PEM),
 		"Missing Account ID", "CLOUDFLARE_ACCOUNT_ID")
 }
@@ -289,8 +290,8 @@ func TestAccCertificate_missingAccount(t *testing.T) {
 func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "invalid pem root")
-	expired := acctest.ExpiredCA(t, "expired root", 49*time.Hour)
+	ca := testcerts.NewCA("invalid pem root")
+	expired := testcerts.ExpiredCA("expired root", 49*time.Hour)
 	cases := map[string]struct {
 		text string
 		want []string
@@ -302,7 +303,7 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 		"key in certificates": {ca.PEM + ca.KeyPEM, []string{`Invalid Certificate PEM`, `"PRIVATE KEY"`, `belongs in private_key`}},
 		"empty":               {" \n ", []string{`Invalid Certificate PEM`, `the text is empty`}},
 		"does not parse":      {"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", []string{`Invalid Certificate PEM`, `certificate 1 of 1 does not parse`}},
-		"expired":             {expired.PEM, []string{`Certificate Expired`, `Certificate 1 of 1 (subject "CN=expired root`, `expired on ` + expired.X509().NotAfter.UTC().Format(time.RFC3339), `(2 days ago)`, `Pass a renewed certificate`}},
+		"expired":             {expired.PEM, []string{`Certificate Expired`, `Certificate 1 of 1 (subject "CN=expired root`, `expired on ` + expired.X509.NotAfter.UTC().Format(time.RFC3339), `(2 days ago)`, `Pass a renewed certificate`}},
 		"expired first":       {expired.PEM + ca.PEM, []string{`Certificate Expired`, `Certificate 1 of 2 (subject "CN=expired root`}},
 	}
 	for name, tc := range cases {
@@ -316,9 +317,9 @@ func TestAccCertificate_invalidPEMStopsBeforeUpload(t *testing.T) {
 func TestAccCertificate_invalidPrivateKeyStopsBeforeUpload(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "private key root")
-	leaf := root.Issue(t, "key.example.com")
-	other := root.Issue(t, "other.example.com")
+	root := testcerts.NewCA("private key root")
+	leaf := root.Issue("key.example.com")
+	other := root.Issue("other.example.com")
 	cases := map[string]struct {
 		key  string
 		want []string
@@ -345,7 +346,7 @@ resource "mtls_certificate" "leaf" {
 func TestAccCertificate_malformedImportID(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "import id root")
+	ca := testcerts.NewCA("import id root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 	steps := []resource.TestStep{{Config: config}}
@@ -372,7 +373,7 @@ func TestAccProvider_unknownConfigurationAtPlan(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "unknown provider config root")
+	ca := testcerts.NewCA("unknown provider config root")
 	name := acctest.UniqueName(t)
 	config := fmt.Sprintf(`
 resource "terraform_data" "credentials" {
@@ -404,10 +405,10 @@ provider "mtls" {
 func TestAccCertificate_unknownAtPlanCheckedBeforeUpload(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "unknown at plan root")
-	leaf := root.Issue(t, "unknown.example.com")
-	other := root.Issue(t, "other-unknown.example.com")
-	expired := acctest.ExpiredCA(t, "expired unknown", time.Hour)
+	root := testcerts.NewCA("unknown at plan root")
+	leaf := root.Issue("unknown.example.com")
+	other := root.Issue("other-unknown.example.com")
+	expired := testcerts.ExpiredCA("expired unknown", time.Hour)
 	cases := map[string]struct {
 		certificates, key string
 		want              []string
@@ -448,7 +449,7 @@ resource "mtls_certificate" "leaf" {
 func TestAccCertificate_postconditionFailsAtPlan(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "postcondition root") // valid for a year
+	ca := testcerts.NewCA("postcondition root") // valid for a year
 	config := env.ProviderConfig() + fmt.Sprintf(`
 resource "mtls_certificate" "ca" {
   ca           = true

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // slowCommit is how long after an upload arrives the emulator stores it in
@@ -52,7 +53,7 @@ func TestAccCertificate_uploadAnswerLost(t *testing.T) {
 			t.Parallel()
 			env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(skew) }})
 			env.RequireEmulator(t)
-			ca := acctest.NewCA(t, "answer lost root")
+			ca := testcerts.NewCA("answer lost root")
 			certName := acctest.UniqueName(t)
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.Factories(),
@@ -81,7 +82,7 @@ func TestAccCertificate_uploadTwinByHand(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "twin root")
+	ca := testcerts.NewCA("twin root")
 	name := acctest.UniqueName(t)
 	twin, err := env.Emulator.AddCertificate(env.AccountID, name, true, ca.PEM, emulator.TypeCustom)
 	if err != nil {
@@ -136,7 +137,7 @@ func TestAccCertificate_lostAnswerWithTwoCandidates(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewWithOptions(t, emulator.Options{AllowDuplicates: true})
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "two candidates root")
+	ca := testcerts.NewCA("two candidates root")
 	name := acctest.UniqueName(t)
 	other := make(chan string, 1)
 	resource.Test(t, resource.TestCase{
@@ -176,7 +177,7 @@ func TestAccCertificate_recoveredUploadWarns(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "recovered root")
+	ca := testcerts.NewCA("recovered root")
 	name := acctest.UniqueName(t)
 	ws := acctest.NewWorkspace(t)
 	ws.SetConfig(strings.Replace(caConfig(env.ProviderConfig(), name, ca.PEM), "mtls_certificate\" \"ca\"", "mtls_certificate\" \"this\"", 1))
@@ -221,7 +222,7 @@ func TestAccCertificate_lostAnswerNeverAdoptsAnOlderCertificate(t *testing.T) {
 			var offset atomic.Int64
 			env := acctest.NewWithOptions(t, emulator.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
 			env.RequireEmulator(t)
-			ca := acctest.NewCA(t, "older twin root")
+			ca := testcerts.NewCA("older twin root")
 			certName := acctest.UniqueName(t)
 			offset.Store(int64(-tc.age))
 			older, err := env.Emulator.AddCertificate(env.AccountID, certName, true, ca.PEM, emulator.TypeCustom)
@@ -257,7 +258,7 @@ func TestAccCertificate_lostAnswerWithinTheSecond(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "within the second root")
+	ca := testcerts.NewCA("within the second root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 	var importID string
@@ -306,7 +307,7 @@ func TestAccCertificate_uploadAnsweredSuccessFalse(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "success false root")
+	ca := testcerts.NewCA("success false root")
 	name := acctest.UniqueName(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // Resource identity needs Terraform 1.12 or OpenTofu 1.12; older CLIs
@@ -38,7 +39,7 @@ func expectCertificateIdentity(address, accountID string) []statecheck.StateChec
 func TestAccCertificate_identity(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "identity root")
+	ca := testcerts.NewCA("identity root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 	resource.Test(t, resource.TestCase{
@@ -67,7 +68,7 @@ func TestAccCertificate_identity(t *testing.T) {
 func TestAccCertificate_importByIdentity(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "identity import root")
+	ca := testcerts.NewCA("identity import root")
 	name := acctest.UniqueName(t)
 	id := uploadByHand(t, env, cfapi.UploadRequest{Name: name, CA: true, Certificates: crlf(ca.PEM)})
 	config := caConfig(env.ProviderConfig(), name, ca.PEM) + fmt.Sprintf(`
@@ -106,7 +107,7 @@ import {
 func TestAccCertificate_importByInvalidIdentity(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "identity invalid root")
+	ca := testcerts.NewCA("identity invalid root")
 	name := acctest.UniqueName(t)
 	cases := []struct{ accountID, id, want string }{
 		{"NOT-AN-ACCOUNT", "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10", `the account ID "NOT-AN-ACCOUNT" is not 32 lowercase hexadecimal characters`},
@@ -141,7 +142,7 @@ import {
 func TestAccCertificate_identityAfterMove(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "identity move root")
+	ca := testcerts.NewCA("identity move root")
 	name := acctest.UniqueName(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factoriesWithOfficial(t, env, officialV5),

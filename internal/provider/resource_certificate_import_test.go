@@ -17,6 +17,7 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // uploadByHand stores a certificate the way a user did before adopting
@@ -60,8 +61,8 @@ func expectUploads(t *testing.T, env *acctest.Env, want int) func() {
 func TestAccCertificate_importThenEmptyPlan(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "import root")
-	old := acctest.ExpiredCA(t, "import expired intermediate", 24*time.Hour)
+	root := testcerts.NewCA("import root")
+	old := testcerts.ExpiredCA("import expired intermediate", 24*time.Hour)
 	name := acctest.UniqueName(t)
 	id := uploadByHand(t, env, cfapi.UploadRequest{Name: name, CA: true, Certificates: crlf(root.PEM + old.PEM)})
 	config := env.ProviderConfig() + fmt.Sprintf(`
@@ -100,12 +101,12 @@ resource "mtls_certificate" "ca" {
 // checked against the certificate) instead of replacing the certificate.
 func TestAccCertificate_importWithPrivateKey(t *testing.T) {
 	t.Parallel()
-	root := acctest.NewCA(t, "import key root")
+	root := testcerts.NewCA("import key root")
 
 	t.Run("import command", func(t *testing.T) {
 		t.Parallel()
 		env := acctest.New(t)
-		leaf := root.Issue(t, "import-command.example.com")
+		leaf := root.Issue("import-command.example.com")
 		name := acctest.UniqueName(t)
 		id := uploadByHand(t, env, cfapi.UploadRequest{Name: name, Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM})
 		config := env.ProviderConfig() + fmt.Sprintf(`
@@ -149,7 +150,7 @@ resource "mtls_certificate" "leaf" {
 	t.Run("import block", func(t *testing.T) {
 		t.Parallel()
 		env := acctest.New(t)
-		leaf := root.Issue(t, "import-block.example.com")
+		leaf := root.Issue("import-block.example.com")
 		name := acctest.UniqueName(t)
 		id := uploadByHand(t, env, cfapi.UploadRequest{Name: name, Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM})
 		config := env.ProviderConfig() + fmt.Sprintf(`

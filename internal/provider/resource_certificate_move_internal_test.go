@@ -2,13 +2,9 @@ package provider
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"math/big"
 	"strings"
 	"testing"
@@ -18,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 const (
@@ -29,33 +27,11 @@ const (
 func selfSignedPEM(t *testing.T) (string, *x509.Certificate) {
 	t.Helper()
 	notBefore := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return selfSignedCA(t, "move unit", 4242, notBefore, notBefore.Add(365*24*time.Hour))
-}
-
-// selfSignedCA is a self-signed ECDSA P-256 CA certificate, as PEM and
-// parsed.
-func selfSignedCA(t *testing.T, commonName string, serial int64, notBefore, notAfter time.Time) (string, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert
+	c := testcerts.New(testcerts.Options{
+		Subject: pkix.Name{CommonName: "move unit"}, IsCA: true, Serial: big.NewInt(4242),
+		NotBefore: notBefore, NotAfter: notBefore.Add(365 * 24 * time.Hour),
+	})
+	return c.PEM, c.X509
 }
 
 // officialJSON is cloudflare_mtls_certificate state as the official

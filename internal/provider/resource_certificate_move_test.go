@@ -19,6 +19,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // movedUploadedAt stamps the emulator's uploads in the move tests. Its
@@ -71,8 +72,8 @@ func optionalArgs(name, key string) string {
 	return args
 }
 
-func fingerprint(c *acctest.Certificate) string {
-	sum := sha256.Sum256(c.X509().Raw)
+func fingerprint(c *testcerts.Certificate) string {
+	sum := sha256.Sum256(c.X509.Raw)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -83,12 +84,12 @@ func fingerprint(c *acctest.Certificate) string {
 // of mtls_certificate would, and the next plan is empty.
 func TestAccCertificate_moveFromOfficial(t *testing.T) {
 	t.Parallel()
-	root := acctest.NewCA(t, "move root")
-	second := acctest.NewCA(t, "move second root")
+	root := testcerts.NewCA("move root")
+	second := testcerts.NewCA("move second root")
 	cases := []struct {
 		name   string
 		layout officialLayout
-		first  *acctest.Certificate
+		first  *testcerts.Certificate
 		// certificates and key in the official configuration; the moved
 		// configuration has them in other text, and key (when set) also
 		// when sourceKey is empty.
@@ -100,7 +101,7 @@ func TestAccCertificate_moveFromOfficial(t *testing.T) {
 	}{
 		{
 			name: "v5 CA bundle", layout: officialV5, first: root,
-			certificates: acctest.Bundle(root, second), ca: true, named: true,
+			certificates: testcerts.Bundle(root, second), ca: true, named: true,
 			wantAction: plancheck.ResourceActionNoop,
 		},
 		{
@@ -134,7 +135,7 @@ func TestAccCertificate_moveFromOfficial(t *testing.T) {
 			first, certificates := tc.first, tc.certificates
 			sourceKey, key := "", ""
 			if certificates == "leaf" {
-				leaf := root.Issue(t, "move-leaf.example.com")
+				leaf := root.Issue("move-leaf.example.com")
 				first, certificates = leaf, leaf.PEM
 				if tc.sourceKey != "" {
 					sourceKey = leaf.KeyPEM
@@ -182,12 +183,12 @@ func TestAccCertificate_moveFromOfficial(t *testing.T) {
 							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("certificates"), knownvalue.StringExact(certificates)),
 							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("private_key"), wantKey),
 							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("type"), knownvalue.StringExact("custom")),
-							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("serial_number"), knownvalue.StringExact(first.X509().SerialNumber.String())),
-							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("expires_on"), knownvalue.StringExact(first.X509().NotAfter.UTC().Format(time.RFC3339))),
+							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("serial_number"), knownvalue.StringExact(first.X509.SerialNumber.String())),
+							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("expires_on"), knownvalue.StringExact(first.X509.NotAfter.UTC().Format(time.RFC3339))),
 							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("uploaded_on"), uploadedOn),
 							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("fingerprint_sha256"), knownvalue.StringExact(fingerprint(first))),
-							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("subject"), knownvalue.StringExact(first.X509().Subject.String())),
-							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("not_after"), knownvalue.StringExact(first.X509().NotAfter.UTC().Format(time.RFC3339))),
+							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("subject"), knownvalue.StringExact(first.X509.Subject.String())),
+							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("not_after"), knownvalue.StringExact(first.X509.NotAfter.UTC().Format(time.RFC3339))),
 							statecheck.ExpectKnownValue(movedTo, tfjsonpath.New("certificate_count"), knownvalue.Int64Exact(int64(strings.Count(certificates, "BEGIN CERTIFICATE")))),
 						},
 					},
@@ -208,7 +209,7 @@ func TestAccCertificate_moveFromOfficial(t *testing.T) {
 func TestAccCertificate_moveFromUnknownLayout(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "move unknown layout root")
+	ca := testcerts.NewCA("move unknown layout root")
 	name := acctest.UniqueName(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factoriesWithOfficial(t, env, officialLayout{schemaVersion: 7}),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // A 404 means "gone" only when Cloudflare says so (code 1472). These tests
@@ -20,7 +21,7 @@ import (
 // (the emulator answers Cloudflare's own "No route for that URI", 7000), and
 // a proxy's HTML page.
 
-func twoCertificatesConfig(env *acctest.Env, baseURL, settings, name string, ca, other *acctest.Certificate) string {
+func twoCertificatesConfig(env *acctest.Env, baseURL, settings, name string, ca, other *testcerts.Certificate) string {
 	return fmt.Sprintf(`
 provider "mtls" {
   base_url   = %q
@@ -56,7 +57,7 @@ func TestAccCertificate_wrongBaseURLKeepsEverything(t *testing.T) {
 			t.Parallel()
 			env := acctest.New(t)
 			env.RequireEmulator(t)
-			ca, other := acctest.NewCA(t, "wrong url root"), acctest.NewCA(t, "wrong url other")
+			ca, other := testcerts.NewCA("wrong url root"), testcerts.NewCA("wrong url other")
 			prefix := acctest.UniqueName(t)
 			right := env.Emulator.URL()
 			wrong := strings.TrimSuffix(right, emulator.PathPrefix) + "/v4"
@@ -133,7 +134,7 @@ func TestAccCertificate_proxyNotFound(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "proxy root")
+	ca := testcerts.NewCA("proxy root")
 	name := acctest.UniqueName(t)
 	// The gateway is in front of GETs; the refresh must send one.
 	config := caConfig(env.ProviderConfigPerCertificateRefresh(), name, ca.PEM)
@@ -169,7 +170,7 @@ func TestAccDataSources_wrongBaseURL(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	stored, err := env.Emulator.AddCertificate(env.AccountID, "by hand", true, acctest.NewCA(t, "ds wrong url").PEM, emulator.TypeCustom)
+	stored, err := env.Emulator.AddCertificate(env.AccountID, "by hand", true, testcerts.NewCA("ds wrong url").PEM, emulator.TypeCustom)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 //go:embed testdata/official/*.tf
@@ -145,7 +146,7 @@ func TestAccCertificate_officialConfigImportsInPlace(t *testing.T) {
 func TestAccCertificate_officialChainForms(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	leaf := acctest.NewCA(t, "official chain root").Issue(t, "official-chain.example.com")
+	leaf := testcerts.NewCA("official chain root").Issue("official-chain.example.com")
 	name := acctest.UniqueName(t)
 	chain := strings.TrimSpace(leaf.PEM) + "\n" + strings.TrimSpace(leaf.PEM)
 	key := strings.TrimSpace(leaf.KeyPEM)

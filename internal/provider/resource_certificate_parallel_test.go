@@ -12,6 +12,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // manyCertificates writes a configuration of n CA certificates, one
@@ -22,7 +23,7 @@ func manyCertificates(t *testing.T, ws *acctest.Workspace, providerBlock, prefix
 	certificates := make(map[string]string, n)
 	for i := range n {
 		name := fmt.Sprintf("%s-%03d", prefix, i)
-		certificates[name] = acctest.NewCA(t, name).PEM
+		certificates[name] = testcerts.NewCA(name).PEM
 	}
 	vars, err := json.Marshal(map[string]any{"certificates": certificates})
 	if err != nil {

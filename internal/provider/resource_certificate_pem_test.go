@@ -21,6 +21,7 @@ import (
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // heredoc indents PEM text for a `<<-EOT` heredoc, as a configuration
@@ -45,14 +46,14 @@ func TestAccCertificate_pemVariantsPlanEmpty(t *testing.T) {
 		t.Run(style.String(), func(t *testing.T) {
 			t.Parallel()
 			env := acctest.NewWithOptions(t, emulator.Options{PEMStyle: style})
-			a := acctest.NewCA(t, "variants a "+style.String())
-			b := acctest.NewCA(t, "variants b "+style.String())
+			a := testcerts.NewCA("variants a " + style.String())
+			b := testcerts.NewCA("variants b " + style.String())
 			crlfFile := filepath.Join(t.TempDir(), "bundle.pem")
 			crlf := strings.ReplaceAll(a.PEM+"\n"+b.PEM, "\n", "\r\n")
 			if err := os.WriteFile(crlfFile, []byte(crlf), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			bundle := acctest.Bundle(a, b)
+			bundle := testcerts.Bundle(a, b)
 			variants := []struct{ name, expr string }{
 				{"join of trimspace", fmt.Sprintf("join(\"\\n\", [trimspace(%q), trimspace(%q)])", a.PEM, b.PEM)},
 				{"indented heredoc", heredoc(a.PEM + "\n" + b.PEM)},
@@ -89,7 +90,7 @@ resource "mtls_certificate" "bundle" {
 			}
 			steps = append(steps, resource.TestStep{
 				// A real change of certificates still replaces.
-				Config: config(fmt.Sprintf("%q", acctest.Bundle(b, a))),
+				Config: config(fmt.Sprintf("%q", testcerts.Bundle(b, a))),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("mtls_certificate.bundle", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -113,7 +114,7 @@ resource "mtls_certificate" "bundle" {
 func TestAccCertificate_privateKeyComparedAsKey(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	leaf := acctest.NewCA(t, "key compare root").Issue(t, "key-compare.example.com")
+	leaf := testcerts.NewCA("key compare root").Issue("key-compare.example.com")
 	name := acctest.UniqueName(t)
 	config := func(key string) string {
 		return env.ProviderConfig() + fmt.Sprintf(`
@@ -144,12 +145,12 @@ resource "mtls_certificate" "leaf" {
 func TestAccCertificate_detailsKnownAtPlan(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "details root")
-	second := acctest.NewCA(t, "details second")
+	root := testcerts.NewCA("details root")
+	second := testcerts.NewCA("details second")
 	name := acctest.UniqueName(t)
-	sum := sha256.Sum256(root.X509().Raw)
+	sum := sha256.Sum256(root.X509.Raw)
 	fingerprint := hex.EncodeToString(sum[:])
-	notAfter := root.X509().NotAfter.UTC().Format(time.RFC3339)
+	notAfter := root.X509.NotAfter.UTC().Format(time.RFC3339)
 	config := env.ProviderConfig() + fmt.Sprintf(`
 resource "mtls_certificate" "ca" {
   name         = %q
@@ -170,11 +171,11 @@ resource "terraform_data" "gate" {
 output "fingerprint" {
   value = mtls_certificate.ca.fingerprint_sha256
 }
-`, name, acctest.Bundle(root, second))
+`, name, testcerts.Bundle(root, second))
 	details := map[string]knownvalue.Check{
 		"fingerprint_sha256": knownvalue.StringExact(fingerprint),
 		"subject":            knownvalue.StringExact("CN=details root,O=tf-mtls tests"),
-		"not_before":         knownvalue.StringExact(root.X509().NotBefore.UTC().Format(time.RFC3339)),
+		"not_before":         knownvalue.StringExact(root.X509.NotBefore.UTC().Format(time.RFC3339)),
 		"not_after":          knownvalue.StringExact(notAfter),
 		"certificate_count":  knownvalue.Int64Exact(2),
 	}

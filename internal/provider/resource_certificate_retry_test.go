@@ -13,6 +13,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // TestAccCertificate_uploadRetries drives an upload through each kind of
@@ -66,7 +67,7 @@ func TestAccCertificate_uploadRetries(t *testing.T) {
 			t.Parallel()
 			env := acctest.New(t)
 			env.RequireEmulator(t)
-			ca := acctest.NewCA(t, "retry root")
+			ca := testcerts.NewCA("retry root")
 			name := acctest.UniqueName(t)
 			// Per-certificate refresh: a listing counted below is a twin lookup.
 			providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  batch_refresh = false\n  %s", env.Token, env.AccountID, tc.settings))
@@ -112,7 +113,7 @@ func TestAccCertificate_uploadRetries(t *testing.T) {
 func TestAccProvider_requestsPerSecondValidation(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "rate root")
+	ca := testcerts.NewCA("rate root")
 	for _, value := range []string{"0", "0.05", "1001"} {
 		providerBlock := env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  requests_per_second = %s", env.Token, env.AccountID, value))
 		expectErrorBeforeUpload(t, env, caConfig(providerBlock, acctest.UniqueName(t), ca.PEM),
@@ -128,7 +129,7 @@ func TestAccCertificate_hugeRetryAfterOneRule(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "retry-after root")
+	ca := testcerts.NewCA("retry-after root")
 	name := acctest.UniqueName(t)
 	config := caConfig(env.ProviderConfig(), name, ca.PEM)
 	refuse := func(route string) func() {

@@ -16,10 +16,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // certificatesConfig is a CA bundle and a leaf with its key, in one account.
-func certificatesConfig(env *acctest.Env, caName, leafName, bundle string, leaf *acctest.Certificate) string {
+func certificatesConfig(env *acctest.Env, caName, leafName, bundle string, leaf *testcerts.Certificate) string {
 	return env.ProviderConfig() + fmt.Sprintf(`
 resource "mtls_certificate" "ca" {
   name         = %q
@@ -53,11 +54,11 @@ func checkAllDeleted(t *testing.T, env *acctest.Env, prefix string) resource.Tes
 func TestAccCertificate_lifecycle(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "lifecycle root")
-	second := acctest.NewCA(t, "lifecycle second root")
-	leaf := root.Issue(t, "client.example.com")
+	root := testcerts.NewCA("lifecycle root")
+	second := testcerts.NewCA("lifecycle second root")
+	leaf := root.Issue("client.example.com")
 	prefix := acctest.UniqueName(t)
-	bundle := acctest.Bundle(root, second)
+	bundle := testcerts.Bundle(root, second)
 	ids := statecheck.CompareValue(compare.ValuesDiffer())
 
 	resource.Test(t, resource.TestCase{
@@ -79,9 +80,9 @@ func TestAccCertificate_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("ca"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("type"), knownvalue.StringExact("custom")),
 					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("issuer"), knownvalue.StringRegexp(regexp.MustCompile(`CN=lifecycle root`))),
-					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("serial_number"), knownvalue.StringExact(root.X509().SerialNumber.String())),
+					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("serial_number"), knownvalue.StringExact(root.X509.SerialNumber.String())),
 					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("signature"), knownvalue.StringExact("ECDSAWithSHA256")),
-					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("expires_on"), knownvalue.StringExact(root.X509().NotAfter.UTC().Format("2006-01-02T15:04:05Z07:00"))),
+					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("expires_on"), knownvalue.StringExact(root.X509.NotAfter.UTC().Format("2006-01-02T15:04:05Z07:00"))),
 					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("uploaded_on"), knownvalue.NotNull()),
 					statecheck.ExpectKnownValue("mtls_certificate.ca", tfjsonpath.New("certificates"), knownvalue.StringExact(bundle)),
 					statecheck.ExpectKnownValue("mtls_certificate.leaf", tfjsonpath.New("ca"), knownvalue.Bool(false)),
@@ -151,7 +152,7 @@ func importID(name string, withAccount bool) resource.ImportStateIdFunc {
 func TestAccCertificate_importBlock(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	ca := acctest.NewCA(t, "import block root")
+	ca := testcerts.NewCA("import block root")
 	name := acctest.UniqueName(t)
 	config := env.ProviderConfig() + fmt.Sprintf(`
 resource "mtls_certificate" "ca" {

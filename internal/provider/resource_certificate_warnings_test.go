@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"crypto/x509/pkix"
 	"fmt"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // Warnings do not fail a run, and plugin-testing cannot see them, so these
@@ -79,20 +81,20 @@ resource "mtls_certificate" "this" {
 
 func TestAccCertificate_planWarnings(t *testing.T) {
 	t.Parallel()
-	root := acctest.NewCA(t, "warnings root")
-	leaf := root.Issue(t, "not-a-ca.example.com")
+	root := testcerts.NewCA("warnings root")
+	leaf := root.Issue("not-a-ca.example.com")
 	now := time.Now().UTC().Truncate(time.Second)
-	soon := acctest.Generate(t, acctest.CertOptions{
-		CommonName: "expiring soon", IsCA: true,
+	soon := testcerts.New(testcerts.Options{
+		Subject: pkix.Name{CommonName: "expiring soon"}, IsCA: true,
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(10*24*time.Hour + time.Hour),
-	}, nil)
-	soonDate := soon.X509().NotAfter.UTC().Format(time.RFC3339)
-	expiredRoot := acctest.ExpiredCA(t, "expired old root", 5*24*time.Hour+time.Hour)
+	})
+	soonDate := soon.X509.NotAfter.UTC().Format(time.RFC3339)
+	expiredRoot := testcerts.ExpiredCA("expired old root", 5*24*time.Hour+time.Hour)
 	// Issued with a clock 3 days ahead, as a misconfigured CA host does.
-	notYet := acctest.Generate(t, acctest.CertOptions{
-		CommonName: "not valid yet", IsCA: true,
+	notYet := testcerts.New(testcerts.Options{
+		Subject: pkix.Name{CommonName: "not valid yet"}, IsCA: true,
 		NotBefore: now.Add(3*24*time.Hour + time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
-	}, nil)
+	})
 
 	cases := map[string]struct {
 		providerExtra string
@@ -112,11 +114,11 @@ func TestAccCertificate_planWarnings(t *testing.T) {
 		"warning turned off":              {providerExtra: "  expiry_warning_days = 0\n", ca: true, pem: soon.PEM},
 		"old root kept in a rotated bundle has expired": {ca: true, pem: root.PEM + expiredRoot.PEM, want: []wantWarning{{
 			"Certificate in Bundle Expired", []string{`Certificate 2 of 2 (subject "CN=expired old root")`,
-				"expired on " + expiredRoot.X509().NotAfter.UTC().Format(time.RFC3339), "(5 days ago)", "Remove it from the bundle once the rotation is done"},
+				"expired on " + expiredRoot.X509.NotAfter.UTC().Format(time.RFC3339), "(5 days ago)", "Remove it from the bundle once the rotation is done"},
 		}}},
 		"not valid yet": {ca: true, pem: notYet.PEM, want: []wantWarning{{
 			"Certificate Not Yet Valid", []string{`Certificate 1 of 1 (subject "CN=not valid yet")`,
-				"is not valid before " + notYet.X509().NotBefore.UTC().Format(time.RFC3339), "in 3 days"},
+				"is not valid before " + notYet.X509.NotBefore.UTC().Format(time.RFC3339), "in 3 days"},
 		}}},
 		"second of the bundle expires soon, threshold 20 days": {providerExtra: "  expiry_warning_days = 20\n", ca: true, pem: root.PEM + soon.PEM, want: []wantWarning{{
 			"Certificate Expires Soon", []string{`Certificate 2 of 2 (subject "CN=expiring soon")`, "expiry_warning_days is 20"},
@@ -137,12 +139,12 @@ func TestAccCertificate_planWarnings(t *testing.T) {
 func TestAccCertificate_expiredInCloudflareWarns(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	expired := acctest.ExpiredCA(t, "expired in cloudflare", 3*24*time.Hour+time.Hour)
+	expired := testcerts.ExpiredCA("expired in cloudflare", 3*24*time.Hour+time.Hour)
 	id := uploadByHand(t, env, cfapi.UploadRequest{Name: acctest.NamePrefix + "warnings", CA: true, Certificates: expired.PEM})
 	importBlock := fmt.Sprintf("\nimport {\n  to = mtls_certificate.this\n  id = %q\n}\n", env.AccountID+"/"+id)
 	planApplyDestroy(t, env, providerWith(env, "")+certificateThis(true, expired.PEM, importBlock), []wantWarning{{
 		"Certificate Expired", []string{
-			`Certificate 1 of 1 (subject "CN=expired in cloudflare") in Cloudflare expired on ` + expired.X509().NotAfter.UTC().Format(time.RFC3339),
+			`Certificate 1 of 1 (subject "CN=expired in cloudflare") in Cloudflare expired on ` + expired.X509.NotAfter.UTC().Format(time.RFC3339),
 			"(3 days ago)", "Rotate it",
 		},
 	}})
@@ -154,7 +156,7 @@ func TestAccCertificate_expiredInCloudflareWarns(t *testing.T) {
 func TestAccCertificate_keyAddedLaterChecksTheNewUpload(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	leaf := acctest.NewCA(t, "key later root").Issue(t, "key-later.example.com")
+	leaf := testcerts.NewCA("key later root").Issue("key-later.example.com")
 	ws := acctest.NewWorkspace(t)
 	config := func(key string) string {
 		return providerWith(env, "") + fmt.Sprintf(`

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // TestAccCertificate_writeOnlyKey: private_key_wo reaches the API but never
@@ -18,8 +19,8 @@ import (
 func TestAccCertificate_writeOnlyKey(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "write-only root")
-	leaf := root.Issue(t, "write-only.example.com")
+	root := testcerts.NewCA("write-only root")
+	leaf := root.Issue("write-only.example.com")
 	name := acctest.UniqueName(t)
 	ws := acctest.NewWorkspace(t)
 	acctest.RequireCLI(t, acctest.WriteOnlyAttributes)
@@ -114,9 +115,9 @@ resource "mtls_certificate" "leaf" {
 func TestAccCertificate_writeOnlyKeyChecks(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
-	root := acctest.NewCA(t, "write-only checks root")
-	leaf := root.Issue(t, "wo-checks.example.com")
-	other := root.Issue(t, "wo-other.example.com")
+	root := testcerts.NewCA("write-only checks root")
+	leaf := root.Issue("wo-checks.example.com")
+	other := root.Issue("wo-other.example.com")
 	cases := map[string]struct {
 		body string
 		want []string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // TestAccCertificate_writeOnlyKeyRefusedWithoutCLISupport: a CLI without
@@ -27,7 +28,7 @@ func TestAccCertificate_writeOnlyKeyRefusedWithoutCLISupport(t *testing.T) {
 			cli, acctest.WriteOnlyAttributes.Minimums())
 	}
 	env := acctest.New(t)
-	leaf := acctest.NewCA(t, "write-only refused root").Issue(t, "wo-refused.example.com")
+	leaf := testcerts.NewCA("write-only refused root").Issue("wo-refused.example.com")
 	name := acctest.UniqueName(t)
 	ws.WriteFile("leaf-key.pem", leaf.KeyPEM)
 	ws.SetConfig(env.ProviderConfig() + fmt.Sprintf(`
@@ -121,7 +122,7 @@ func TestAccCertificate_writeOnlyNullVariableRefusedWithoutCLISupport(t *testing
 	}
 	env := acctest.New(t)
 	env.RequireEmulator(t)
-	ca := acctest.NewCA(t, "write-only null root")
+	ca := testcerts.NewCA("write-only null root")
 	config := func(key string) string {
 		return env.ProviderConfig() + fmt.Sprintf(`
 variable "key" {

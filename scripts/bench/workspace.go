@@ -1,53 +1,27 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
-// generateCertificates makes n distinct self-signed ECDSA P-256 CA
-// certificates (the emulator refuses duplicate uploads). They are valid
-// for 90 days, well clear of the provider's expiry warning.
-func generateCertificates(n int) ([]string, error) {
-	now := time.Now().UTC().Truncate(time.Second)
+// generateCertificates makes n distinct self-signed CA certificates (the
+// emulator refuses duplicate uploads), valid well clear of the provider's
+// expiry warning.
+func generateCertificates(n int) []string {
 	pems := make([]string, n)
 	for i := range pems {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-		if err != nil {
-			return nil, err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          serial,
-			Subject:               pkix.Name{CommonName: fmt.Sprintf("Bench CA %d", i), Organization: []string{"terraform-provider-mtls bench"}},
-			NotBefore:             now.Add(-time.Hour),
-			NotAfter:              now.Add(90 * 24 * time.Hour),
-			BasicConstraintsValid: true,
-			IsCA:                  true,
-			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			return nil, err
-		}
-		pems[i] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		subject := pkix.Name{CommonName: fmt.Sprintf("Bench CA %d", i), Organization: []string{"terraform-provider-mtls bench"}}
+		pems[i] = testcerts.New(testcerts.Options{Subject: subject, IsCA: true}).PEM
 	}
-	return pems, nil
+	return pems
 }
 
 // writeWorkspace writes the configuration of one cell: len(pems) CA
