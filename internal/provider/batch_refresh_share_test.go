@@ -23,7 +23,7 @@ var sweepShares = []float64{0.125, 0.25, 0.5, 1.0}
 // refreshes come 10 at a time, as at the CLI's default parallelism, against
 // an emulator that answers in 20 ms, and ask for the certificates at the end
 // of the account, so that few are on the first page. It logs a markdown
-// table that make bench (scripts/bench) puts in BENCHMARKS.md, and holds the
+// table that make bench (tools/bench) puts in BENCHMARKS.md, and holds the
 // default share to the limits the benchmark's targets set. Skipped unless
 // MTLS_BENCH_SWEEP=1: it seeds two accounts and takes some seconds.
 func TestBatchRefreshShareSweep(t *testing.T) {

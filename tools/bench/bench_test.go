@@ -310,7 +310,7 @@ func TestFloorTargetsNotMeasuredWithoutTheFloor(t *testing.T) {
 		"The floor was not measured (-floor ''), so the ratios to it were not measured.",
 		"| default | 1000 | 50ms | 3.00 ms |\n",
 		"| 10.00 s; the floor was not measured (-floor '') | ≤ 1.2 × the floor's | not measured |",
-		"`go run ./scripts/bench -n 1000 -latency 0ms,50ms -floor ''`",
+		"`go run ./tools/bench -n 1000 -latency 0ms,50ms -floor ''`",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q", want)
