@@ -190,11 +190,6 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 			}
 		}
 	}
-	if b.opts.runScale() {
-		if rep.scale, err = b.measureScale(ctx, rep); err != nil {
-			return nil, err
-		}
-	}
 	rep.targets = evaluateTargets(rep)
 	return rep, nil
 }
@@ -326,6 +321,21 @@ func (b *bench) startProvider(ctx context.Context, v variant) (*providerProcess,
 		return startPluginProvider(ctx, b.floor, providerEnv(), floorAddress)
 	}
 	return startProvider(ctx, b.provider, providerEnv())
+}
+
+// cliArgs are the arguments of op; parallelism 0 leaves the CLI's default.
+func (b *bench) cliArgs(op string, parallelism int) []string {
+	args := []string{op, "-input=false", "-no-color"}
+	switch op {
+	case opApply, opDestroy:
+		args = append(args, "-auto-approve")
+	case opPlan:
+		args = append(args, "-detailed-exitcode")
+	}
+	if parallelism > 0 {
+		args = append(args, fmt.Sprintf("-parallelism=%d", parallelism))
+	}
+	return args
 }
 
 func withFailure(r opResult, failure string) opResult {

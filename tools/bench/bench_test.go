@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -339,7 +337,7 @@ func TestFloorTargetsOnlyAtNEquals1000And50ms(t *testing.T) {
 	for _, want := range []string{
 		"| default | 10 | 50ms | 3000.00 ms | 3.00× | 6.00× | 3.00× | 10.00× |",
 		"| floor | 10 | 50ms | 300.00 ms | — | — | — | — |",
-		"This run did not cover the targets on the latency bound (N = 1000 at 0 and another latency); peak RSS (N = 1000); ratios to the floor (N = 1000 at 50ms); a shared token and a large account (-scale on).",
+		"This run did not cover the targets on the latency bound (N = 1000 at 0 and another latency); peak RSS (N = 1000); ratios to the floor (N = 1000 at 50ms).",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q", want)
@@ -446,38 +444,6 @@ func TestReadBefore(t *testing.T) {
 	}
 }
 
-func TestParseFlagsScale(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want bool
-	}{
-		{[]string{"-n", "10"}, false},                // make bench-quick
-		{[]string{"-n", "10,100,1000"}, true},        // make bench
-		{[]string{"-n", "10", "-scale", "on"}, true}, // a quick run with the section
-		{[]string{"-n", "1000", "-scale", "off"}, false},
-		{[]string{"-n", "1000", "-scale", "auto"}, true},
-	} {
-		opts, err := parseFlags(tc.args)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := opts.runScale(); got != tc.want {
-			t.Errorf("parseFlags(%q).runScale() = %v, want %v", tc.args, got, tc.want)
-		}
-	}
-	if _, err := parseFlags([]string{"-scale", "yes"}); err == nil {
-		t.Error("-scale yes was accepted")
-	}
-	opts, _ := parseFlags([]string{"-n", "10", "-scale", "on"})
-	if got := (&report{opts: opts}).commandLine(); !strings.Contains(got, "-scale on") {
-		t.Errorf("command line %q does not name -scale on", got)
-	}
-	opts, _ = parseFlags([]string{"-n", "1000"})
-	if got := (&report{opts: opts}).commandLine(); strings.Contains(got, "-scale") {
-		t.Errorf("command line %q names the default -scale", got)
-	}
-}
-
 func TestWorkspaceNamePrefix(t *testing.T) {
 	dir := t.TempDir()
 	read := func() string {
@@ -488,222 +454,16 @@ func TestWorkspaceNamePrefix(t *testing.T) {
 		}
 		return string(data)
 	}
-	if err := writeWorkspace(dir, "http://127.0.0.1:1/client/v4", "tok", refreshModes[1], []string{"PEM"}); err != nil {
+	if err := writeWorkspace(dir, "http://127.0.0.1:1/client/v4", "tok", variant{name: "perget", hcl: "batch_refresh = false"}, []string{"PEM"}); err != nil {
 		t.Fatal(err)
 	}
 	if config := read(); !strings.Contains(config, `name         = "bench-${count.index}"`) || !strings.Contains(config, "  batch_refresh = false\n") {
 		t.Errorf("main.tf:\n%s", config)
 	}
-	if err := writeWorkspaceNamed(dir, "http://127.0.0.1:1/client/v4", "tok", refreshModes[0], []string{"PEM"}, "w2"); err != nil {
+	if err := writeWorkspaceNamed(dir, "http://127.0.0.1:1/client/v4", "tok", variant{name: "default"}, []string{"PEM"}, "w2"); err != nil {
 		t.Fatal(err)
 	}
 	if config := read(); !strings.Contains(config, `name         = "w2-${count.index}"`) || strings.Contains(config, "batch_refresh") {
 		t.Errorf("main.tf:\n%s", config)
-	}
-}
-
-// sweepOutput is `go test -v` output of the sweep, as the test logs it.
-const sweepOutput = `=== RUN   TestBatchRefreshShareSweep
-    batch_refresh_share_test.go:98: share 0.125: 3 of 5000 refreshed with 1 list requests and 3 GETs in 52ms
-    batch_refresh_share_test.go:111: | Managed of account | share 0.125 | share 0.25 (the default) | batch_refresh = false |
-    batch_refresh_share_test.go:111: |---|--:|--:|--:|
-    batch_refresh_share_test.go:111: | 3 of 5000 | 4 (1 list + 3 GET) | 4 (1 list + 3 GET) | 3 |
-    batch_refresh_share_test.go:111: | 1000 of 1000 | 22 (20 list + 2 GET) | 24 (20 list + 4 GET) | 1000 |
---- PASS: TestBatchRefreshShareSweep (35.03s)
-PASS
-ok  	github.com/tf-mtls/terraform-provider-mtls/internal/provider	35.056s
-`
-
-func TestParseSweep(t *testing.T) {
-	got := parseSweep([]byte(sweepOutput), nil)
-	if got.failure != "" || len(got.table) != 4 {
-		t.Fatalf("parsed %+v", got)
-	}
-	if got.table[0] != "| Managed of account | share 0.125 | share 0.25 (the default) | batch_refresh = false |" ||
-		got.table[3] != "| 1000 of 1000 | 22 (20 list + 2 GET) | 24 (20 list + 4 GET) | 1000 |" {
-		t.Errorf("table %q", got.table)
-	}
-
-	failed := strings.Replace(sweepOutput, "--- PASS", "    batch_refresh_share_test.go:100: at the default share 0.25, refreshing 3 of 5000 cost 6 requests\n--- FAIL", 1)
-	got = parseSweep([]byte(failed), errors.New("exit status 1"))
-	if got.failure == "" || len(got.table) != 4 {
-		t.Errorf("a failed sweep: %+v", got)
-	}
-	skipped := "=== RUN   TestBatchRefreshShareSweep\n    batch_refresh_share_test.go:31: set MTLS_BENCH_SWEEP=1\n--- SKIP: TestBatchRefreshShareSweep (0.00s)\nPASS\n"
-	if got = parseSweep([]byte(skipped), nil); got.failure == "" {
-		t.Errorf("a skipped sweep passed: %+v", got)
-	}
-	if got = parseSweep([]byte("--- PASS: TestBatchRefreshShareSweep (1.00s)\n"), nil); got.failure == "" {
-		t.Errorf("a sweep without its table passed: %+v", got)
-	}
-}
-
-// fakeScale is a section whose figures meet every target.
-func fakeScale() *scaleReport {
-	return &scaleReport{
-		latency: 50 * time.Millisecond, parallelism: 10,
-		accounts: []accountPlan{
-			{managed: 3, account: 5003, mode: "default", requests: map[string]int{emulator.RouteList: 1, emulator.RouteGet: 3}, wall: 240 * time.Millisecond},
-			{managed: 3, account: 5003, mode: "batch_refresh = false", requests: map[string]int{emulator.RouteGet: 3}, wall: 180 * time.Millisecond},
-			{managed: 1000, account: 1000, mode: "default", requests: map[string]int{emulator.RouteList: 20, emulator.RouteGet: 4}, wall: 9 * time.Second,
-				from: "the N=1000 cycle at 50ms"},
-			{managed: 1000, account: 1000, mode: "batch_refresh = false", failure: "exit status 1: boom\nmore"},
-		},
-		shared: []sharedRun{
-			{mode: "default", wall: 3750 * time.Millisecond, stats: emulator.RateLimitStats{LowestRemaining: 36},
-				requests: map[string]int{emulator.RouteUpload: 120, emulator.RouteList: 24, emulator.RouteDelete: 120}},
-			{mode: "batch_refresh = false", wall: 64 * time.Second, stats: emulator.RateLimitStats{LowestRemaining: -1},
-				requests: map[string]int{emulator.RouteUpload: 120, emulator.RouteGet: 240, emulator.RouteDelete: 120}},
-		},
-		sweep: parseSweep([]byte(sweepOutput), nil),
-	}
-}
-
-// scaleResults are the results of the section's targets, by variant and name.
-func scaleResults(s *scaleReport) map[string]result {
-	out := map[string]result{}
-	for _, tg := range scaleTargets(s) {
-		if tg.kind != kindRequests {
-			panic("a section target that CI would not enforce: " + tg.name)
-		}
-		out[tg.variant+": "+tg.name] = tg.result
-	}
-	return out
-}
-
-const (
-	largeTarget    = "default: plan of 3 certificates in an account of 5000 others: not the whole listing"
-	fullTarget     = "default: plan of 1000 certificates, the whole account: listed, not a GET each"
-	sharedDefault  = "default: shared token, 4 workspaces × 30 certificates at 300 per 60 s: no request refused"
-	sharedPerCert  = "batch_refresh = false: shared token, 4 workspaces × 30 certificates at 300 per 60 s: no request refused"
-	sweepTargetKey = "—: batch share sweep (go test): at the default share, 3 of 5000 ≤ 4 requests and 1000 of 1000 ≤ 25"
-)
-
-func TestScaleTargetsAtTheirLimits(t *testing.T) {
-	if got := scaleTargets(nil); got != nil {
-		t.Errorf("targets without the section: %+v", got)
-	}
-	for _, tc := range []struct {
-		name   string
-		change func(*scaleReport)
-		failed []string
-	}{
-		{name: "as measured", change: func(*scaleReport) {}},
-		{name: "at the limits", change: func(s *scaleReport) {
-			s.accounts[0].requests = map[string]int{emulator.RouteList: 2, emulator.RouteGet: 3}
-			s.accounts[2].requests = map[string]int{emulator.RouteList: 20, emulator.RouteGet: 5}
-		}},
-		{name: "3 of 5000 lists a page too many", failed: []string{largeTarget}, change: func(s *scaleReport) {
-			s.accounts[0].requests = map[string]int{emulator.RouteList: 3, emulator.RouteGet: 3}
-		}},
-		{name: "3 of 5000 uploads", failed: []string{largeTarget}, change: func(s *scaleReport) {
-			s.accounts[0].requests = map[string]int{emulator.RouteList: 1, emulator.RouteUpload: 1}
-		}},
-		{name: "1000 of 1000 one request over", failed: []string{fullTarget}, change: func(s *scaleReport) {
-			s.accounts[2].requests = map[string]int{emulator.RouteList: 20, emulator.RouteGet: 6}
-		}},
-		{name: "1000 of 1000 failed", failed: []string{fullTarget}, change: func(s *scaleReport) {
-			s.accounts[2].failure = "apply failed: exit status 1"
-		}},
-		{name: "one refusal", failed: []string{sharedPerCert}, change: func(s *scaleReport) {
-			s.shared[1].stats.Refused = 1
-		}},
-		{name: "a command failed", failed: []string{sharedDefault}, change: func(s *scaleReport) {
-			s.shared[0].failures = []string{"workspace 2 plan: the plan after apply is not empty"}
-		}},
-		{name: "the sweep failed", failed: []string{sweepTargetKey}, change: func(s *scaleReport) {
-			s.sweep.failure = "go test: exit status 1"
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := fakeScale()
-			tc.change(s)
-			got := scaleResults(s)
-			for _, name := range []string{largeTarget, fullTarget, sharedDefault, sharedPerCert, sweepTargetKey} {
-				want := pass
-				if slices.Contains(tc.failed, name) {
-					want = fail
-				}
-				if r, ok := got[name]; !ok || r != want {
-					t.Errorf("%q = %v (present %v), want %v; all: %v", name, r, ok, want, got)
-				}
-			}
-			// Request targets: CI fails on them.
-			rep := testReport(false, fakeCell(1000, 50*time.Millisecond, floorWalls, wellBehaved(1000)))
-			rep.scale = s
-			rep.targets = evaluateTargets(rep)
-			if f := rep.enforcedFailures(enforceRequests); len(f) != len(tc.failed) {
-				t.Errorf("enforced failures: %+v, want %d", f, len(tc.failed))
-			}
-		})
-	}
-}
-
-func TestScaleMarkdown(t *testing.T) {
-	rep := testReport(false)
-	rep.scale = fakeScale()
-	text := rep.markdown()
-	for _, want := range []string{
-		"\n" + scaleHeading + "\n\n",
-		"| 3 of 5003 | default | 1 | 3 | 4 | 0.24 s |  |\n",
-		"| 3 of 5003 | batch_refresh = false | 0 | 3 | 3 | 0.18 s |  |\n",
-		"| 1000 of 1000 | default | 20 | 4 | 24 | 9.00 s | from the N=1000 cycle at 50ms |\n",
-		"| 1000 of 1000 | batch_refresh = false | | | | | exit status 1: boom |\n",
-		"| default | 3.75 s | 120 | 0 | 24 | 120 | 0 | 264 | 0 | 36 | 0 |  |\n",
-		"| batch_refresh = false | 64.00 s | 120 | 240 | 0 | 120 | 0 | 480 | 0 | — | 0 |  |\n",
-		"300 requests per 60 s per token, and the token blocked for 60 s after a refusal",
-		"| Managed of account | share 0.125 | share 0.25 (the default) | batch_refresh = false |\n|---|--:|--:|--:|\n| 3 of 5000 |",
-		"The share is a bet on how many more refreshes come",
-		"`MTLS_BENCH_SWEEP=1 go test ./internal/provider/ -run '^TestBatchRefreshShareSweep$' -v -count=1`",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-	// Before the targets, after the figures against the floor.
-	if i, j, k := strings.Index(text, "## Against the floor"), strings.Index(text, scaleHeading), strings.Index(text, "## Targets"); i >= j || j >= k {
-		t.Errorf("the section is not between the floor comparison and the targets: %d, %d, %d", i, j, k)
-	}
-	if strings.Contains(text, "-scale on)") {
-		t.Error("a report with the section says it did not cover it")
-	}
-	rep.scale = nil
-	if text := rep.markdown(); strings.Contains(text, scaleHeading) || !strings.Contains(text, "a shared token and a large account (-scale on)") {
-		t.Error("a report without the section renders it, or does not say it is missing")
-	}
-}
-
-func TestReusedPlan(t *testing.T) {
-	l := 50 * time.Millisecond
-	reads := wellBehaved(1000)
-	reads[opPlan] = map[string]int{emulator.RouteList: 20, emulator.RouteGet: 3}
-	walls := map[string]time.Duration{opApply: 9 * time.Second, opPlan: 8 * time.Second, opDestroy: 19 * time.Second}
-	rep := testReport(false, fakeCell(1000, l, walls, reads))
-	p, ok := reusedPlan(rep, refreshModes[0], l, 1000)
-	if !ok || p.planTotal() != 23 || p.wall != 8*time.Second || p.from != "the N=1000 cycle at 50ms" || p.mode != "default" {
-		t.Errorf("reused %+v, %v", p, ok)
-	}
-	if _, ok := reusedPlan(rep, refreshModes[0], 0, 1000); ok {
-		t.Error("reused a cell the run does not have")
-	}
-	if _, ok := reusedPlan(rep, refreshModes[1], l, 1000); ok {
-		t.Error("reused the default's plan for batch_refresh = false")
-	}
-
-	// A variant with the same settings, written differently, is reused.
-	perGet := fakeCell(1000, l, walls, wellBehaved(1000))
-	perGet.variant = "perget"
-	rep.opts.variants = append(rep.opts.variants, variant{name: "perget", hcl: "batch_refresh   =\n false"})
-	rep.cells = append(rep.cells, perGet)
-	if p, ok := reusedPlan(rep, refreshModes[1], l, 1000); !ok || p.requests[emulator.RouteGet] != 1000 || !strings.Contains(p.from, "variant perget") {
-		t.Errorf("reused %+v, %v", p, ok)
-	}
-
-	// A plan that failed in the cycles is measured again.
-	res := rep.cells[0].runs[0][opPlan]
-	res.failure = "the plan after apply is not empty"
-	rep.cells[0].runs[0][opPlan] = res
-	if _, ok := reusedPlan(rep, refreshModes[0], l, 1000); ok {
-		t.Error("reused a failed plan")
 	}
 }

@@ -7,10 +7,7 @@
 // provider's start-up time, measures the floor (a minimal framework provider,
 // -floor) the same way so that targets can be ratios to it, checks the
 // targets of the performance issue, and renders the result as markdown
-// (BENCHMARKS.md with -out). With the full matrix (or -scale on) it also
-// measures the requests of a refresh in a large account and of four
-// workspaces on one rate-limited token, and runs the batch share sweep
-// (scale.go).
+// (BENCHMARKS.md with -out).
 //
 // `make bench` runs the full matrix, `make bench-quick` the CI check (N=10,
 // 50 ms, fails when a request-count target is missed). Run from the
@@ -65,9 +62,6 @@ type options struct {
 	// floorDir is the floor's source directory; "" when it is not measured.
 	floorDir      string
 	floorExplicit bool // -floor was given: a missing directory is an error
-	// scale is -scale: whether the section on a shared token and a large
-	// account runs (see runScale).
-	scale string
 }
 
 // variant is one provider configuration to benchmark: extra attributes
@@ -131,7 +125,6 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&opts.releaseSize, "release-size", true, "also build with the release flags to report that binary's size (a second, uncached build the first time)")
 	fs.DurationVar(&opts.opTimeout, "op-timeout", 20*time.Minute, "time limit for one CLI command")
 	fs.StringVar(&opts.floorDir, "floor", defaultFloorDir, "the floor provider's source directory (a Go module, built with go build), measured beside ours as the row \"floor\"; relative to the repository root; \"\" skips it. The default is used only when it exists")
-	fs.StringVar(&opts.scale, "scale", scaleAuto, "the section \"Requests on a shared token and in a large account\" (3 of 5,000 and 1,000 of 1,000 certificates, four workspaces on one rate-limited token, the batch share sweep; 2–3 minutes): on, off, or auto, which runs it when -n includes 1000 (make bench) and not otherwise (make bench-quick)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -159,8 +152,6 @@ func parseFlags(args []string) (options, error) {
 		return options{}, errors.New("-startup-runs must be at least 1")
 	case !slices.Contains([]string{enforceNone, enforceRequests, enforceAll}, opts.enforce):
 		return options{}, fmt.Errorf("-enforce must be none, requests or all, not %q", opts.enforce)
-	case !slices.Contains([]string{scaleAuto, scaleOn, scaleOff}, opts.scale):
-		return options{}, fmt.Errorf("-scale must be auto, on or off, not %q", opts.scale)
 	}
 	return opts, nil
 }

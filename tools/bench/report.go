@@ -123,11 +123,8 @@ type report struct {
 	cells        []*cell
 	rpc          []rpcBenchmark
 	before       string // sections of an earlier report, from -before
-	// scale is the section on a shared token and a large account; nil
-	// when it did not run (-scale).
-	scale   *scaleReport
-	targets []target
-	total   time.Duration
+	targets      []target
+	total        time.Duration
 }
 
 func (rep *report) cellsOf(variant string) []*cell {
@@ -350,10 +347,6 @@ func (rep *report) markdown() string {
 
 	rep.writeFloorComparison(w)
 
-	if rep.scale != nil {
-		b.WriteString(rep.scale.markdown())
-	}
-
 	w("## Targets\n\n")
 	w("Request counts, clean plans and successful commands are enforced (`make bench-quick` fails CI on them); ")
 	w("time, size and memory depend on the machine and are reported. A target against the floor is not measured ")
@@ -411,9 +404,6 @@ func (rep *report) uncoveredTargets() []string {
 	if !hasN || !slices.Contains(rep.opts.latencies, floorCheckLatency) {
 		out = append(out, fmt.Sprintf("ratios to the floor (N = %d at %s)", boundCheckN, formatLatency(floorCheckLatency)))
 	}
-	if rep.scale == nil {
-		out = append(out, "a shared token and a large account (-scale on)")
-	}
 	return out
 }
 
@@ -455,9 +445,6 @@ func (rep *report) commandLine() string {
 	}
 	if rep.opts.before != "" {
 		parts = append(parts, "-before <the previous BENCHMARKS.md>")
-	}
-	if rep.opts.scale != "" && rep.opts.scale != scaleAuto {
-		parts = append(parts, "-scale "+rep.opts.scale)
 	}
 	switch {
 	case !rep.opts.floorExplicit:

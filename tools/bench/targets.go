@@ -165,7 +165,7 @@ func evaluateTargets(rep *report) []target {
 			result: passIf(rep.env.binarySize < maxBinaryBytes),
 		},
 	)
-	return append(out, scaleTargets(rep.scale)...)
+	return out
 }
 
 // floorTargets compare the default variant with the floor at N =
