@@ -6,53 +6,41 @@ import (
 	"strings"
 )
 
-// beforeSections are the parts of an earlier report that show what a change
-// bought: the figures against the floor and the targets.
-var beforeSections = []string{"## API latency", "## Against the floor", "## Targets"}
-
-// readBefore returns the sections of the report at path (a BENCHMARKS.md
-// written by an earlier run) that the new report repeats under "Before",
-// one level down, with the commit and date that run measured.
-func readBefore(path string) (string, error) {
-	raw, err := os.ReadFile(path) //nolint:gosec // G304: a report the user names.
-	if err != nil {
-		return "", err
-	}
-	text := string(raw)
-	// The run's own environment: not that of the report's "Before".
-	environment, _, _ := strings.Cut(text, "\n## Before")
-	var b strings.Builder
-	for _, line := range strings.Split(environment, "\n") {
-		if strings.HasPrefix(line, "| Provider | commit ") || strings.HasPrefix(line, "| Date (UTC) |") || strings.HasPrefix(line, "| CLI |") {
-			if b.Len() == 0 {
-				b.WriteString("| | |\n|---|---|\n")
-			}
-			b.WriteString(line + "\n")
-		}
-	}
-	b.WriteString("\n")
-	found := 0
-	for _, heading := range beforeSections {
-		for _, section := range sectionsStarting(text, heading) {
-			b.WriteString("#" + section + "\n")
-			found++
-		}
-	}
-	if found == 0 {
-		return "", fmt.Errorf("%s has none of the sections %s", path, strings.Join(beforeSections, ", "))
-	}
-	return b.String(), nil
+// before is what the report repeats from an earlier one (-before): when and
+// what it measured, its targets, and its per-RPC runs for benchstat.
+type before struct {
+	environment string // its Date, CLI and Provider rows
+	targets     string // its Targets section, without the heading
+	rpcRaw      string // its go test -bench output; "" when it has none
 }
 
-// sectionsStarting returns each "## " section of text whose heading starts
-// with prefix, up to the next "## " heading.
-func sectionsStarting(text, prefix string) []string {
-	var out []string
-	parts := strings.Split("\n"+text, "\n## ")
-	for _, p := range parts[1:] {
-		if section := "## " + p; strings.HasPrefix(section, prefix) {
-			out = append(out, strings.TrimRight(section, "\n")+"\n")
+// readBefore reads a BENCHMARKS.md written by an earlier run.
+func readBefore(path string) (before, error) {
+	raw, err := os.ReadFile(path) //nolint:gosec // G304: a report the user names.
+	if err != nil {
+		return before{}, err
+	}
+	// Its own figures, not those it repeated from the run before it.
+	text, _, _ := strings.Cut(string(raw), "\n## Before")
+	var b before
+	for line := range strings.SplitSeq(text, "\n") {
+		for _, row := range []string{"| Date (UTC) |", "| CLI |", "| Provider |"} {
+			if strings.HasPrefix(line, row) {
+				b.environment += line + "\n"
+			}
 		}
 	}
-	return out
+	if _, rest, ok := strings.Cut(text, "\n## Targets\n"); ok {
+		b.targets, _, _ = strings.Cut(rest, "\n## ")
+		b.targets = strings.TrimSpace(b.targets)
+	}
+	if _, rest, ok := strings.Cut(text, rpcRawSummary); ok {
+		if _, rest, ok = strings.Cut(rest, "```text\n"); ok {
+			b.rpcRaw, _, _ = strings.Cut(rest, "```")
+		}
+	}
+	if b.targets == "" {
+		return before{}, fmt.Errorf("%s has no Targets section", path)
+	}
+	return b, nil
 }

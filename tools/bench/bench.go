@@ -155,7 +155,10 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 	if b.opts.rpcRuns > 0 {
 		logf("running the per-RPC Go benchmarks, %d runs each", b.opts.rpcRuns)
 		var err error
-		if rep.rpc, err = runRPCBenchmarks(ctx, b.root, b.opts.rpcRuns); err != nil {
+		if rep.rpcRaw, err = runRPCBenchmarks(ctx, b.root, b.opts.rpcRuns); err != nil {
+			return nil, err
+		}
+		if rep.rpcStat, err = benchstat(ctx, b.root, b.work, rep.before.rpcRaw, rep.rpcRaw); err != nil {
 			return nil, err
 		}
 	}

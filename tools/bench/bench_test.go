@@ -393,53 +393,52 @@ func TestAbsoluteLimitsAreInclusive(t *testing.T) {
 	}
 }
 
-func TestParseRPCBenchmarks(t *testing.T) {
-	out := []byte(`goos: linux
+// rpcOutput is go test -bench output of two per-RPC benchmarks.
+const rpcOutput = `goos: linux
 BenchmarkReadResource/loggers=off-2         	    1000	   1200000 ns/op	       0 log-B/op	  360000 B/op	    4000 allocs/op
-BenchmarkReadResource/loggers=off-2         	    1000	   1000000 ns/op	       0 log-B/op	  360000 B/op	    4000 allocs/op
-BenchmarkReadResource/loggers=off-2         	    1000	   1400000 ns/op	       0 log-B/op	  360000 B/op	    4002 allocs/op
 BenchmarkValidateResourceConfig/loggers=none-2	    5000	    250000 ns/op	  115000 B/op	    1361 allocs/op
 PASS
-ok  	github.com/tf-mtls/terraform-provider-mtls/internal/provider	12.3s
-`)
-	got := parseRPCBenchmarks(out)
-	if len(got) != 2 || got[0].name != "ReadResource/loggers=off" || got[1].name != "ValidateResourceConfig/loggers=none" {
-		t.Fatalf("parsed %+v", got)
-	}
-	if got[0].medians["ns/op"] != 1200000 || got[0].medians["allocs/op"] != 4000 || got[0].medians["log-B/op"] != 0 {
-		t.Errorf("medians %v, want ns/op 1200000, allocs/op 4000, log-B/op 0", got[0].medians)
-	}
-	if _, ok := got[1].medians["log-B/op"]; ok {
-		t.Errorf("a benchmark that reports no log-B/op got one: %v", got[1].medians)
-	}
-	md := rpcMarkdown(got, 3)
-	if !strings.Contains(md, "| ReadResource/loggers=off | 1200 µs | 360000 | 4000 | 0 |") || !strings.Contains(md, "| ValidateResourceConfig/loggers=none | 250 µs | 115000 | 1361 | — |") {
-		t.Errorf("markdown:\n%s", md)
-	}
-}
+`
 
 func TestReadBefore(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
-	report := "# Benchmarks\n\n## Environment\n\n| | |\n|---|---|\n| Date (UTC) | 2026-12-01 23:00 |\n| CLI | OpenTofu v1.12.6 |\n" +
-		"| Provider | commit a54e809 |\n\n## API latency 50ms\n\n| a | table |\n\n## Against the floor\n\n| ratio | 3.80× |\n\n" +
-		"## Targets\n\n| t | FAIL |\n\n## Before\n\n| | |\n|---|---|\n| Provider | commit 0ld0ld0 |\n\n" +
-		"## How the numbers were taken\n\n- prose\n"
-	if err := os.WriteFile(path, []byte(report), 0o600); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	write := func(text string) string {
+		t.Helper()
+		path := filepath.Join(dir, "BENCHMARKS.md")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	got, err := readBefore(path)
+	// A report of the previous format: no raw per-RPC output, a Before of its own.
+	old := "# Benchmarks\n\n## Environment\n\n| | |\n|---|---|\n| Date (UTC) | 2026-12-01 23:00 |\n| CLI | OpenTofu v1.12.6 |\n" +
+		"| Provider | commit a54e809 |\n\n## API latency 50ms\n\n| a | table |\n\n" +
+		"## Targets\n\n| t | FAIL |\n\n## Before\n\n| | |\n|---|---|\n| Provider | commit 0ld0ld0 |\n\n### Targets\n\n| old | PASS |\n"
+	got, err := readBefore(write(old))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| Provider | commit a54e809 |", "### API latency 50ms", "### Against the floor\n\n| ratio | 3.80× |", "### Targets\n\n| t | FAIL |"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("readBefore output lacks %q:\n%s", want, got)
-		}
+	if got.targets != "| t | FAIL |" || got.rpcRaw != "" ||
+		got.environment != "| Date (UTC) | 2026-12-01 23:00 |\n| CLI | OpenTofu v1.12.6 |\n| Provider | commit a54e809 |\n" {
+		t.Errorf("readBefore = %+v", got)
 	}
-	if strings.Contains(got, "prose") || strings.Contains(got, "## Environment") || strings.Contains(got, "0ld0ld0") {
-		t.Errorf("readBefore kept sections it should not:\n%s", got)
+
+	// This run's report hands its raw per-RPC output to the next run.
+	rep := testReport(false, fakeCell(10, 50*time.Millisecond, floorWalls, wellBehaved(10)))
+	rep.opts.rpcRuns, rep.rpcRaw, rep.rpcStat = 1, rpcOutput, "benchstat's table\n"
+	rep.targets = evaluateTargets(rep)
+	got, err = readBefore(write(rep.markdown()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := readBefore(filepath.Join(t.TempDir(), "missing.md")); err == nil {
+	if got.rpcRaw != rpcOutput || !strings.HasPrefix(got.targets, "Request counts") {
+		t.Errorf("readBefore = %+v", got)
+	}
+
+	if _, err := readBefore(write("# Benchmarks\n\n## Environment\n")); err == nil {
+		t.Error("a report without targets gave no error")
+	}
+	if _, err := readBefore(filepath.Join(dir, "missing.md")); err == nil {
 		t.Error("a missing report gave no error")
 	}
 }

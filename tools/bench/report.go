@@ -121,8 +121,9 @@ type report struct {
 	startup      startupStats
 	floorStartup startupStats
 	cells        []*cell
-	rpc          []rpcBenchmark
-	before       string // sections of an earlier report, from -before
+	rpcRaw       string // go test -bench output of the per-RPC benchmarks
+	rpcStat      string // benchstat's summary of it, against before's
+	before       before // from -before; empty without it
 	targets      []target
 	total        time.Duration
 }
@@ -279,8 +280,17 @@ func (rep *report) markdown() string {
 		w("| Floor | not measured (%s) |\n\n", tableCell(env.floorMissing))
 	}
 
-	if len(rep.rpc) > 0 {
-		b.WriteString(rpcMarkdown(rep.rpc, rep.opts.rpcRuns))
+	if rep.rpcRaw != "" {
+		w("## Per-RPC cost\n\n")
+		w("`go test ./internal/provider/ -run '^$' -bench . -benchmem -count %d`: each RPC the CLI sends for one "+
+			"certificate, called on the provider's protocol server against the emulator. `loggers=off` is how the "+
+			"provider runs without TF_LOG (every log level OFF), `loggers=trace` with TF_LOG=TRACE (log-B/op: what it "+
+			"writes), `loggers=none` a context without loggers. Summarised by benchstat: the median ± the 95%% "+
+			"confidence interval", rep.opts.rpcRuns)
+		if rep.before.rpcRaw != "" {
+			w(", and against the previous report's runs (`~`: the difference is likely noise)")
+		}
+		w(".\n\n```text\n%s```\n\n%s\n\n```text\n%s```\n\n</details>\n\n", rep.rpcStat, rpcRawSummary, rep.rpcRaw)
 	}
 
 	w("## Provider binary and start-up\n\n| | |\n|---|---|\n")
@@ -359,8 +369,9 @@ func (rep *report) markdown() string {
 		w("\nThis run did not cover the targets on %s.\n", strings.Join(uncovered, "; "))
 	}
 
-	if rep.before != "" {
-		w("\n## Before\n\nThe same figures from the previous report (-before), for comparison:\n\n%s", rep.before)
+	if rep.opts.before != "" {
+		w("\n## Before\n\nThe targets of the previous report (-before), for comparison:\n\n| | |\n|---|---|\n%s\n%s\n",
+			rep.before.environment, rep.before.targets)
 	}
 	w("\n## How the numbers were taken\n\n")
 	w(`- Every cell (variant, latency L, N) gets a fresh emulator that waits L before answering each request, and a
