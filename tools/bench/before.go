@@ -24,7 +24,7 @@ func readBefore(path string) (before, error) {
 	text, _, _ := strings.Cut(string(raw), "\n## Before")
 	var b before
 	for line := range strings.SplitSeq(text, "\n") {
-		for _, row := range []string{"| Date (UTC) |", "| CLI |", "| Provider |"} {
+		for _, row := range []string{"| Date (UTC) |", "| CLI |", "| Provider | commit "} {
 			if strings.HasPrefix(line, row) {
 				b.environment += line + "\n"
 			}

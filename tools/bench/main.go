@@ -1,95 +1,38 @@
-// Command bench measures the provider the way users run it: the provider
-// binary, driven by a real Terraform/OpenTofu CLI, against the in-process API
-// emulator with a set latency. For every provider variant, API latency and
-// certificate count N it times apply (from empty), a no-op plan with refresh
-// and destroy; counts the API requests of each by route; and reads the
-// provider's peak RSS and CPU. It also reports the binary size and the
-// provider's start-up time, measures the floor (a minimal framework provider,
-// -floor) the same way so that targets can be ratios to it, checks the
-// targets of the performance issue, and renders the result as markdown
-// (BENCHMARKS.md with -out).
-//
-// `make bench` runs the full matrix, `make bench-quick` the CI check (N=10,
-// 50 ms, fails when a request-count target is missed). Run from the
-// repository root.
+// Command bench measures the provider as users run it: the binary, driven by
+// a real Terraform/OpenTofu CLI through terraform-exec, against the
+// in-process API emulator. For each API latency and certificate count it
+// times apply, plan and destroy, counts their API requests by route and
+// reads the provider's peak RSS and CPU time, beside the floor provider
+// (-floor); it also times start-up, summarizes the per-RPC Go benchmarks
+// with benchstat, and checks the targets (BENCHMARKS.md). It exits 1 when a
+// request-count target is missed: `make bench-quick` is the CI check. Run
+// from the repository root.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// defaultCLIParallelism is what terraform and tofu use without -parallelism.
-const defaultCLIParallelism = 10
-
-// defaultFloorDir is where the floor's source is looked for, relative to the
-// repository root; measured only when it exists.
-const defaultFloorDir = "../shared/floor"
-
-// Enforcement levels: which failed targets make the command exit non-zero.
-const (
-	enforceNone     = "none"
-	enforceRequests = "requests"
-	enforceAll      = "all"
-)
-
 type options struct {
 	counts      []int
 	latencies   []time.Duration
-	variants    []variant
-	parallelism int // 0: the CLI's default, not passed on the command line
 	runs        int
 	startupRuns int
+	rpcRuns     int // 0: the per-RPC benchmarks do not run
 	out         string
 	cliPath     string
-	enforce     string
-	keep        bool
-	opTimeout   time.Duration
-	releaseSize bool
-	// rpcRuns is how many times each per-RPC Go benchmark runs; 0 skips them.
-	rpcRuns int
-	// before is an earlier report whose figures the new one repeats.
-	before string
-	// floorDir is the floor's source directory; "" when it is not measured.
-	floorDir      string
-	floorExplicit bool // -floor was given: a missing directory is an error
-}
-
-// variant is one provider configuration to benchmark: extra attributes
-// added to the provider block, reported as rows of their own.
-type variant struct {
-	name string
-	hcl  string
-	// floor marks the floor provider rather than ours.
-	floor bool
-}
-
-// floorVariant is the row of the floor provider.
-var floorVariant = variant{name: "floor", floor: true}
-
-// measuredVariants are the rows the cells run: ours, then the floor.
-func (o options) measuredVariants() []variant {
-	if o.floorDir == "" {
-		return o.variants
-	}
-	return append(o.variants[:len(o.variants):len(o.variants)], floorVariant)
-}
-
-// effectiveParallelism is the parallelism the CLI actually runs with.
-func (o options) effectiveParallelism() int {
-	if o.parallelism > 0 {
-		return o.parallelism
-	}
-	return defaultCLIParallelism
+	before      string // an earlier report to compare with
+	floorDir    string // "": the floor is not measured
 }
 
 func main() {
@@ -99,133 +42,82 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, opts)
+	missed, err := run(ctx, opts)
 	stop()
-	os.Exit(code)
+	if err != nil {
+		logf("%v", err)
+	}
+	if err != nil || missed {
+		os.Exit(1)
+	}
 }
 
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var (
-		opts      options
-		counts    = fs.String("n", "10,100,1000", "comma-separated certificate counts")
-		latencies = fs.String("latency", "0,50ms", "comma-separated API latencies added by the emulator (Go durations; 0 for none)")
-		variants  variantFlag
-	)
-	fs.Var(&variants, "variant", "an extra provider configuration to benchmark, as `name=HCL` (attributes added to the provider block); repeatable. The variant \"default\" (no extra attributes) always runs first")
-	fs.IntVar(&opts.parallelism, "parallelism", 0, "the CLI's -parallelism; 0 leaves the CLI's default (10)")
-	fs.IntVar(&opts.runs, "runs", 1, "apply/plan/destroy cycles per cell; wall times are the median, request counts are checked on every cycle")
+	var opts options
+	counts := fs.String("n", "10,100,1000", "comma-separated certificate counts")
+	latencies := fs.String("latency", "0,50ms", "comma-separated API latencies the emulator adds (Go durations; 0 for none)")
+	fs.IntVar(&opts.runs, "runs", 1, "apply/plan/destroy cycles per cell; tables show medians, request targets are checked on every cycle")
 	fs.IntVar(&opts.startupRuns, "startup-runs", 20, "provider start-ups to time")
-	fs.StringVar(&opts.out, "out", "", "write the markdown report to this file as well as to stdout (BENCHMARKS.md)")
+	fs.IntVar(&opts.rpcRuns, "rpc-runs", 0, "run the per-RPC Go benchmarks (internal/provider) this many times each and summarize them with benchstat; 0 skips them")
+	fs.StringVar(&opts.out, "out", "", "also write the markdown report to this file (BENCHMARKS.md)")
 	fs.StringVar(&opts.cliPath, "cli", "", "the terraform or tofu binary; default: what scripts/ensure-cli.sh finds")
-	fs.StringVar(&opts.enforce, "enforce", enforceRequests, "which failed targets make the exit status non-zero: none, requests (request counts, a clean plan, no errors) or all")
-	fs.BoolVar(&opts.keep, "keep", false, "keep the working directory (configurations, CLI output, state) and print its path")
-	fs.StringVar(&opts.before, "before", "", "an earlier report (BENCHMARKS.md) whose latency tables, figures against the floor and targets the new report repeats under \"Before\"")
-	fs.IntVar(&opts.rpcRuns, "rpc-runs", 0, "also run the per-RPC Go benchmarks (internal/provider) this many times each and report their medians; 0 skips them")
-	fs.BoolVar(&opts.releaseSize, "release-size", true, "also build with the release flags to report that binary's size (a second, uncached build the first time)")
-	fs.DurationVar(&opts.opTimeout, "op-timeout", 20*time.Minute, "time limit for one CLI command")
-	fs.StringVar(&opts.floorDir, "floor", defaultFloorDir, "the floor provider's source directory (a Go module, built with go build), measured beside ours as the row \"floor\"; relative to the repository root; \"\" skips it. The default is used only when it exists")
+	fs.StringVar(&opts.before, "before", "", "an earlier report (BENCHMARKS.md) whose targets the new one repeats and whose per-RPC runs benchstat compares with this run's")
+	fs.StringVar(&opts.floorDir, "floor", defaultFloorDir, "the floor provider's source (a Go module), relative to the repository root; measured when it exists")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	fs.Visit(func(f *flag.Flag) { opts.floorExplicit = opts.floorExplicit || f.Name == "floor" })
 	if fs.NArg() > 0 {
 		return options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-
 	var err error
-	if opts.counts, err = parseCounts(*counts); err != nil {
+	if opts.counts, err = parseList(*counts, "-n", strconv.Atoi); err != nil {
 		return options{}, err
 	}
-	if opts.latencies, err = parseLatencies(*latencies); err != nil {
+	if opts.latencies, err = parseList(*latencies, "-latency", time.ParseDuration); err != nil {
 		return options{}, err
 	}
-	opts.variants = append([]variant{{name: "default"}}, variants...)
-	switch {
-	case opts.parallelism < 0:
-		return options{}, errors.New("-parallelism must not be negative")
+	switch { // the lists are sorted: their first value is the smallest
+	case opts.counts[0] < 1:
+		return options{}, errors.New("-n: certificate counts must be positive")
+	case opts.latencies[0] < 0:
+		return options{}, errors.New("-latency: latencies must not be negative")
 	case opts.runs < 1:
 		return options{}, errors.New("-runs must be at least 1")
-	case opts.rpcRuns < 0:
-		return options{}, errors.New("-rpc-runs must not be negative")
 	case opts.startupRuns < 1:
 		return options{}, errors.New("-startup-runs must be at least 1")
-	case !slices.Contains([]string{enforceNone, enforceRequests, enforceAll}, opts.enforce):
-		return options{}, fmt.Errorf("-enforce must be none, requests or all, not %q", opts.enforce)
+	case opts.rpcRuns < 0:
+		return options{}, errors.New("-rpc-runs must not be negative")
 	}
 	return opts, nil
 }
 
-func parseCounts(s string) ([]int, error) {
-	var out []int
+// parseList parses a comma-separated flag value into sorted, distinct values.
+func parseList[T cmp.Ordered](s, name string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	for field := range strings.SplitSeq(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("-n: %q is not a positive certificate count", field)
+		v, err := parse(strings.TrimSpace(field))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", name, field, err)
 		}
-		if !slices.Contains(out, n) {
-			out = append(out, n)
-		}
+		out = append(out, v)
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
 }
 
-func parseLatencies(s string) ([]time.Duration, error) {
-	var out []time.Duration
-	for field := range strings.SplitSeq(s, ",") {
-		d, err := time.ParseDuration(strings.TrimSpace(field))
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("-latency: %q is not a non-negative duration such as 0 or 50ms", field)
-		}
-		if !slices.Contains(out, d) {
-			out = append(out, d)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-type variantFlag []variant
-
-var variantName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-
-func (f *variantFlag) String() string {
-	names := make([]string, len(*f))
-	for i, v := range *f {
-		names[i] = v.name
-	}
-	return strings.Join(names, ",")
-}
-
-func (f *variantFlag) Set(s string) error {
-	name, hcl, ok := strings.Cut(s, "=")
-	name = strings.TrimSpace(name)
-	switch {
-	case !ok || strings.TrimSpace(hcl) == "":
-		return fmt.Errorf("want name=HCL, for example 'batch=batch_refresh = true', got %q", s)
-	case !variantName.MatchString(name):
-		return fmt.Errorf("variant name %q: use lowercase letters, digits, '-' and '_'", name)
-	case name == "default" || name == floorVariant.name || slices.ContainsFunc(*f, func(v variant) bool { return v.name == name }):
-		return fmt.Errorf("variant name %q is used twice (\"default\" and \"floor\" are taken)", name)
-	}
-	*f = append(*f, variant{name: name, hcl: hcl})
-	return nil
-}
-
-func run(ctx context.Context, opts options) int {
+// run measures, writes the report and reports whether an enforced target
+// was missed.
+func run(ctx context.Context, opts options) (missed bool, err error) {
 	started := time.Now()
 	b, err := newBench(ctx, opts)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
+		return false, err
 	}
 	defer b.cleanup()
-
 	rep, err := b.measure(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
+		return false, err
 	}
 	rep.total = time.Since(started)
 	rep.env.loadEnd = loadAverage()
@@ -234,18 +126,19 @@ func run(ctx context.Context, opts options) int {
 	fmt.Print(text)
 	if opts.out != "" {
 		if err := os.WriteFile(opts.out, []byte(text), 0o644); err != nil { //nolint:gosec // G306: a report meant to be committed and read.
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			return 1
+			return false, err
 		}
-		fmt.Fprintf(os.Stderr, "bench: wrote %s\n", opts.out)
+		logf("wrote %s", opts.out)
 	}
+	for _, t := range rep.targets {
+		if t.enforced && t.result == fail {
+			logf("target missed: %s [%s]: %s (limit %s)", t.name, t.provider, t.measured, t.limit)
+			missed = true
+		}
+	}
+	return missed, nil
+}
 
-	failed := rep.enforcedFailures(opts.enforce)
-	for _, t := range failed {
-		fmt.Fprintf(os.Stderr, "bench: target missed: %s [%s]: %s (limit %s)\n", t.name, t.variant, t.measured, t.limit)
-	}
-	if len(failed) > 0 {
-		return 1
-	}
-	return 0
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }

@@ -21,7 +21,7 @@ func runRPCBenchmarks(ctx context.Context, root string, count int) (string, erro
 	cmd := exec.CommandContext(ctx, "go", "test", "./internal/provider/", "-run", "^$", "-bench", ".", "-benchmem", //nolint:gosec // G204: the repository's own benchmarks.
 		"-count", strconv.Itoa(count))
 	cmd.Dir = root
-	cmd.Env = providerEnv()
+	cmd.Env = envList(cleanEnv())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go test -bench: %w\n%s", err, out)
@@ -29,7 +29,7 @@ func runRPCBenchmarks(ctx context.Context, root string, count int) (string, erro
 	return string(out), nil
 }
 
-// benchstat summarises this run's per-RPC results and, when before holds
+// benchstat summarizes this run's per-RPC results and, when before holds
 // an earlier run's, compares the two. It is installed, pinned, on first use.
 func benchstat(ctx context.Context, root, work, before, this string) (string, error) {
 	tool, err := exec.CommandContext(ctx, filepath.Join(root, "scripts", "ensure-go-tool.sh"), "benchstat").Output() //nolint:gosec // G204: the repository's own script.
@@ -42,7 +42,7 @@ func benchstat(ctx context.Context, root, work, before, this string) (string, er
 			continue
 		}
 		path := filepath.Join(work, strings.ReplaceAll(in.label, " ", "-")+".txt")
-		if err := os.WriteFile(path, []byte(in.text), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(in.text), 0o600); err != nil { //nolint:gosec // G703: a file in this run's temporary directory.
 			return "", err
 		}
 		args = append(args, in.label+"="+path)

@@ -5,120 +5,67 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// The handshake every Terraform protocol 6 provider answers (the values
-// terraform-plugin-go's tf6server serves with).
-var providerHandshake = plugin.HandshakeConfig{
-	MagicCookieKey:   "TF_PLUGIN_MAGIC_COOKIE",
-	MagicCookieValue: "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-}
-
 // getProviderSchemaMethod is the gRPC method of tfplugin6 that a CLI calls
-// first. Its request message has no fields, so an empty message encodes it;
-// the reply is kept as unknown fields of an Empty, which is enough to
-// receive it in full and check what it names.
+// first. Its request has no fields, so an empty message encodes it; the
+// reply is kept as unknown fields of an Empty, enough to see what it names.
 const getProviderSchemaMethod = "/tfplugin6.Provider/GetProviderSchema"
 
-// startupStats summarizes the timed start-ups.
-type startupStats struct {
-	runs                int
-	median, best, worst time.Duration
-	schemaBytes         int
-}
+// startupStats are the timed start-ups, sorted.
+type startupStats []time.Duration
 
 // measureStartups launches the provider as a CLI does (go-plugin handshake,
 // automatic mTLS, gRPC) and times each launch from exec to the
-// GetProviderSchema reply, which must describe resourceType.
-func measureStartups(ctx context.Context, binary string, env []string, runs int, resourceType string) (startupStats, error) {
-	times := make([]time.Duration, 0, runs)
-	var size int
+// GetProviderSchema reply, which must describe mtls_certificate.
+func measureStartups(ctx context.Context, binary string, runs int) (startupStats, error) {
+	var times startupStats
 	for range runs {
-		d, n, err := timeOneStartup(ctx, binary, env, resourceType)
+		d, err := timeOneStartup(ctx, binary)
 		if err != nil {
-			return startupStats{}, fmt.Errorf("provider start-up: %w", err)
+			return nil, fmt.Errorf("provider start-up: %w", err)
 		}
 		times = append(times, d)
-		size = n
 	}
 	slices.Sort(times)
-	return startupStats{
-		runs:        runs,
-		median:      median(times),
-		best:        times[0],
-		worst:       times[len(times)-1],
-		schemaBytes: size,
-	}, nil
+	return times, nil
 }
 
-func timeOneStartup(ctx context.Context, binary string, env []string, resourceType string) (time.Duration, int, error) {
-	cmd := exec.CommandContext(ctx, binary) //nolint:gosec // G702: the provider binary this benchmark just built.
-	cmd.Env = env
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  providerHandshake,
-		VersionedPlugins: map[int]plugin.PluginSet{6: {"provider": schemaClientPlugin{}}},
-		Cmd:              cmd,
-		SkipHostEnv:      true,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true, // as Terraform and OpenTofu launch providers
-		Logger:           hclog.NewNullLogger(),
-		StartTimeout:     30 * time.Second,
-	})
+func timeOneStartup(ctx context.Context, binary string) (time.Duration, error) {
+	client, _ := newPluginClient(ctx, binary, true) // as Terraform and OpenTofu launch providers
 	defer client.Kill()
-
 	start := time.Now()
 	rpc, err := client.Client()
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	raw, err := rpc.Dispense("provider")
-	if err != nil {
-		return 0, 0, err
-	}
-	conn, ok := raw.(*grpc.ClientConn)
+	conn, ok := rpc.(*plugin.GRPCClient)
 	if !ok {
-		return 0, 0, fmt.Errorf("unexpected plugin client %T", raw)
+		return 0, fmt.Errorf("unexpected plugin client %T", rpc)
 	}
 	var reply emptypb.Empty
-	if err := conn.Invoke(ctx, getProviderSchemaMethod, &emptypb.Empty{}, &reply); err != nil {
-		return 0, 0, err
+	if err := conn.Conn.Invoke(ctx, getProviderSchemaMethod, &emptypb.Empty{}, &reply); err != nil {
+		return 0, err
 	}
 	elapsed := time.Since(start)
-
-	schema := reply.ProtoReflect().GetUnknown()
-	if !bytes.Contains(schema, []byte(resourceType)) {
-		return 0, 0, fmt.Errorf("the GetProviderSchema reply does not describe %s", resourceType)
+	if !bytes.Contains(reply.ProtoReflect().GetUnknown(), []byte("mtls_certificate")) {
+		return 0, errors.New("the GetProviderSchema reply does not describe mtls_certificate")
 	}
-	return elapsed, len(schema), nil
+	return elapsed, nil
 }
 
-// schemaClientPlugin hands out the raw gRPC connection to the provider.
-type schemaClientPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-}
-
-func (schemaClientPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
-	return errors.New("the benchmark only acts as a client")
-}
-
-func (schemaClientPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return conn, nil
-}
-
-func median(sorted []time.Duration) time.Duration {
+// median of sorted values.
+func median[T ~int64](sorted []T) T {
 	n := len(sorted)
-	if n == 0 {
+	switch {
+	case n == 0:
 		return 0
-	}
-	if n%2 == 1 {
+	case n%2 == 1:
 		return sorted[n/2]
 	}
 	return (sorted[n/2-1] + sorted[n/2]) / 2
