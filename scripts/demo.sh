@@ -31,7 +31,7 @@ if [[ -z "${DEMO_NO_CURL:-}" ]] && command -v curl >/dev/null && curl --help all
 	control_client=curl
 else
 	control_client=emuctl
-	go build -o "$work/emuctl" ./scripts/emuctl
+	go build -o "$work/emuctl" ./tools/emuctl
 fi
 cli="$(scripts/ensure-cli.sh)"
 echo "CLI: $("$cli" version | head -n 1)"
@@ -65,7 +65,7 @@ control() {
 }
 
 say "Generating throwaway certificates"
-go run ./scripts/gencerts "$work/certs"
+go run ./tools/gencerts "$work/certs"
 
 # dev_overrides: the CLI uses the provider just built, no registry, no init.
 scripts/dev-overrides.sh "$work/bin" "$work/cli.rc" 2>/dev/null

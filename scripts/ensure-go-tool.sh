@@ -9,6 +9,7 @@
 #   actionlint     checks .github/workflows (make lint)
 #   goreleaser     checks .goreleaser.yml and builds a snapshot release (make release-snapshot)
 #   gotestsum      runs go test and summarises it (make test, make testacc-matrix)
+#   benchstat      summarises and compares Go benchmark runs (make bench)
 set -euo pipefail
 
 log() { echo "ensure-go-tool: $*" >&2; }
@@ -17,17 +18,20 @@ die() {
 	exit 1
 }
 
-name="${1:?usage: $0 golangci-lint|actionlint|goreleaser|gotestsum}"
+name="${1:?usage: $0 golangci-lint|actionlint|goreleaser|gotestsum|benchstat}"
 # The versions are pinned so that every machine lints, reports tests and
 # releases alike.
 # goreleaser v2.15.1 is the newest that builds with this Go from the module
-# proxy.
+# proxy. golang.org/x/perf has no tags: benchstat is pinned to a commit's
+# pseudo-version, and has no --version, so -h (exit 0) shows that it runs.
+check=--version
 case "$name" in
 golangci-lint) module="github.com/golangci/golangci-lint/v2/cmd/golangci-lint" version="v2.15.0" minutes="1-2" ;;
 actionlint) module="github.com/rhysd/actionlint/cmd/actionlint" version="v1.7.12" minutes="1" ;;
 goreleaser) module="github.com/goreleaser/goreleaser/v2" version="v2.15.1" minutes="3-5" ;;
 gotestsum) module="gotest.tools/gotestsum" version="v1.13.0" minutes="1" ;;
-*) die "unknown tool $name (golangci-lint, actionlint, goreleaser or gotestsum)" ;;
+benchstat) module="golang.org/x/perf/cmd/benchstat" version="v0.0.0-20260908200009-22c9c6c9d4da" minutes="1" check=-h ;;
+*) die "unknown tool $name (golangci-lint, actionlint, goreleaser, gotestsum or benchstat)" ;;
 esac
 
 cache_root="${MTLS_CLI_CACHE:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/terraform-provider-mtls}"
@@ -35,7 +39,7 @@ bin_dir="$cache_root/$name-$version"
 bin="$bin_dir/$name"
 
 works() {
-	[[ -x "$bin" ]] && "$bin" --version >/dev/null 2>&1
+	[[ -x "$bin" ]] && "$bin" "$check" >/dev/null 2>&1
 }
 
 if works; then

@@ -2,7 +2,7 @@
 # `make release-snapshot`: check .goreleaser.yml and build a snapshot
 # release of every platform, unsigned and unpublished, into dist/; then
 # check that it holds what the Terraform and OpenTofu registries read
-# (scripts/releasecheck: a zip per platform holding the binary, the
+# (tools/releasecheck: a zip per platform holding the binary, the
 # SHA256SUMS of the zips and of the manifest) and print each artifact with
 # its size. A real release (on a v* tag, .github/workflows/release.yml)
 # adds the SHA256SUMS.sig signature and uploads the manifest.
@@ -29,4 +29,4 @@ trap 'rm -f "$log"' EXIT
 	exit 1
 }
 echo "release-snapshot: built in $((SECONDS - start))s"
-go run ./scripts/releasecheck -dist dist -manifest terraform-registry-manifest.json "${platforms[@]}"
+go run ./tools/releasecheck -dist dist -manifest terraform-registry-manifest.json "${platforms[@]}"

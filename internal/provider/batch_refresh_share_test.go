@@ -23,12 +23,13 @@ var sweepShares = []float64{0.125, 0.25, 0.5, 1.0}
 // refreshes come 10 at a time, as at the CLI's default parallelism, against
 // an emulator that answers in 20 ms, and ask for the certificates at the end
 // of the account, so that few are on the first page. It logs a markdown
-// table that make bench (scripts/bench) puts in BENCHMARKS.md, and holds the
-// default share to the limits the benchmark's targets set. Skipped unless
-// MTLS_BENCH_SWEEP=1: it seeds two accounts and takes some seconds.
+// table for whoever tunes the share, and holds the default share to the
+// limits TestBatchRefresherBatchesOnlyWhenItSaves asserts on every run.
+// Skipped unless MTLS_BENCH_SWEEP=1: it seeds two accounts and takes about
+// half a minute.
 func TestBatchRefreshShareSweep(t *testing.T) {
 	if os.Getenv("MTLS_BENCH_SWEEP") != "1" {
-		t.Skip("set MTLS_BENCH_SWEEP=1 to sweep the batch share (make bench does)")
+		t.Skip("set MTLS_BENCH_SWEEP=1 to sweep the batch share")
 	}
 	defaultShare := batchShare
 	t.Cleanup(func() { batchShare = defaultShare })
