@@ -1,7 +1,36 @@
 // Package cfapi is the provider's one client for Cloudflare's account mTLS
-// certificate API. It wraps the official Go SDK, owns authentication,
-// retries and logging, and turns API failures into *APIError values. It has
-// no Terraform framework imports; callers pass and receive plain Go values.
+// certificate API. It has no Terraform framework imports; callers pass and
+// receive plain Go values, and a call that fails returns an *APIError.
+//
+// There is one HTTP layer: the official SDK, cloudflare-go/v7. The SDK
+// builds every request (path, parameters, body, credentials), sends it
+// through the middleware below, and decodes every answer once, into its own
+// envelope and result types. The rest is added through the SDK's extension
+// points (option.WithMiddleware, option.WithResponseBodyInto,
+// option.WithQuery), each for something the SDK does not do:
+//
+//   - Judging answers (envelope.go). The SDK ignores the envelope's
+//     `success`, turns a value of the wrong type into a zero value, and reads
+//     only the first JSON value of a body. The client reads the SDK's field
+//     metadata and the body the retrier kept, so that a contradictory answer
+//     is an unknown outcome, and only Cloudflare's code 1472 means "not
+//     found" (errors.go; ConfirmGone in gone.go for any other 404).
+//   - Retries (retry.go). The SDK retries a 409 and a certificate it does not
+//     trust, takes a Retry-After of 0 as is, sleeps past the caller's
+//     deadline instead of failing at once, and cannot say what happened to
+//     each attempt, which the exactly-once upload needs (Attempts,
+//     ServerClockOffset). Its retries are off; the retrier is the outermost
+//     middleware.
+//   - The rate limit (ratelimit.go, serverlimit.go, ratelimit_headers.go).
+//     The SDK has no client-side limit and does not read Cloudflare's
+//     Ratelimit headers (parsed with httpsfv, RFC 8941), which let processes
+//     sharing one token share its quota.
+//   - Paging (paging.go). The SDK's page type drops result_info and its
+//     auto-pager has no bound; a listing here cannot loop forever and fails
+//     when it cannot be shown complete.
+//   - The request log and redaction (logging.go, baseurl.go). The SDK logs
+//     nothing, and its errors print URLs with their userinfo. Only with the
+//     log on is a body decoded a second time, to redact it.
 package cfapi
 
 import (
@@ -166,8 +195,10 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 	if req.PrivateKey != "" {
 		params.PrivateKey.Value, params.PrivateKey.Present = req.PrivateKey, true
 	}
-	var ans answer
-	res, err := c.certs.New(ctx, params, ans.keep())
+	ctx, call := startCall(ctx)
+	var env mtls_certificates.MTLSCertificateNewResponseEnvelope
+	_, err := c.certs.New(ctx, params, option.WithResponseBodyInto(&env))
+	ans := &call.answer
 	if err != nil && ctx.Err() != nil {
 		// An answer that arrived whole as the operation ended names what
 		// was stored: only the operation's end dropped it.
@@ -175,24 +206,12 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 			return stored, nil
 		}
 	}
-	if err := ans.certificate("upload", "", err); err != nil {
+	cert, err := ans.certificate("upload", "", envelopeFields{env.JSON.Success, env.JSON.Errors, env.JSON.Result},
+		func(path string) (*Certificate, string) { return fromNewResponse(path, &env.Result) }, err)
+	if err != nil {
 		return nil, uploadOutcomeUnknown(err)
 	}
-	if res == nil || res.ID == "" {
-		return nil, uploadOutcomeUnknown(ans.unreadable("upload", "", "the certificate id could not be read", nil))
-	}
-	return &Certificate{
-		ID:           res.ID,
-		Name:         res.Name,
-		CA:           res.CA,
-		Certificates: res.Certificates,
-		Issuer:       res.Issuer,
-		SerialNumber: res.SerialNumber,
-		Signature:    res.Signature,
-		ExpiresOn:    res.ExpiresOn,
-		UploadedOn:   res.UploadedOn,
-		Type:         string(res.Type),
-	}, nil
+	return cert, nil
 }
 
 // Get fetches one certificate. A certificate that does not exist gives an
@@ -200,16 +219,11 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*Certificate, e
 func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, error) {
 	var params mtls_certificates.MTLSCertificateGetParams
 	params.AccountID.Value, params.AccountID.Present = accountID, true
-	var ans answer
-	subject := "certificate " + id
-	res, err := c.certs.Get(ctx, id, params, ans.keep())
-	if err := ans.certificate("read", subject, err); err != nil {
-		return nil, err
-	}
-	if res == nil || res.ID == "" {
-		return nil, ans.unreadable("read", subject, "the certificate id could not be read", nil)
-	}
-	return fromSDK(res), nil
+	ctx, call := startCall(ctx)
+	var env mtls_certificates.MTLSCertificateGetResponseEnvelope
+	_, err := c.certs.Get(ctx, id, params, option.WithResponseBodyInto(&env))
+	return call.answer.certificate("read", "certificate "+id, envelopeFields{env.JSON.Success, env.JSON.Errors, env.JSON.Result},
+		func(path string) (*Certificate, string) { return fromSDK(path, &env.Result) }, err)
 }
 
 // Delete removes a certificate. It does not treat "not found" as success:
@@ -217,24 +231,10 @@ func (c *Client) Get(ctx context.Context, accountID, id string) (*Certificate, e
 func (c *Client) Delete(ctx context.Context, accountID, id string) error {
 	var params mtls_certificates.MTLSCertificateDeleteParams
 	params.AccountID.Value, params.AccountID.Present = accountID, true
-	var ans answer
-	_, err := c.certs.Delete(ctx, id, params, ans.keep())
-	return ans.done("delete", "certificate "+id, err)
-}
-
-func fromSDK(c *mtls_certificates.MTLSCertificate) *Certificate {
-	return &Certificate{
-		ID:           c.ID,
-		Name:         c.Name,
-		CA:           c.CA,
-		Certificates: c.Certificates,
-		Issuer:       c.Issuer,
-		SerialNumber: c.SerialNumber,
-		Signature:    c.Signature,
-		ExpiresOn:    c.ExpiresOn,
-		UploadedOn:   c.UploadedOn,
-		Type:         string(c.Type),
-	}
+	ctx, call := startCall(ctx)
+	var env mtls_certificates.MTLSCertificateDeleteResponseEnvelope
+	_, err := c.certs.Delete(ctx, id, params, option.WithResponseBodyInto(&env))
+	return call.answer.done("delete", "certificate "+id, envelopeFields{env.JSON.Success, env.JSON.Errors, env.JSON.Result}, err)
 }
 
 // String keeps %v of a request from printing the private key.

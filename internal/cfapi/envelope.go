@@ -6,21 +6,30 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/cloudflare/cloudflare-go/v7/mtls_certificates"
-	"github.com/cloudflare/cloudflare-go/v7/option"
+	"github.com/cloudflare/cloudflare-go/v7/shared"
 )
 
-// answer is the raw response to one call. The SDK ignores the envelope's
-// `success`, turns values of the wrong type into zero values and decodes
-// only the first JSON value of a body, so every call keeps its response
-// here and checks it before trusting what the SDK made of it.
+// Every answer is decoded once, by the SDK, into its own envelope and
+// result types (a call passes its envelope with option.WithResponseBodyInto;
+// an error status comes back as the SDK's *Error). What the SDK does not do
+// is judge what it decoded: it ignores the envelope's `success`, turns a
+// value of the wrong type into a zero value, and reads only the first JSON
+// value of a body. So the client judges every answer from the SDK's field
+// metadata (each field's raw JSON, and whether it was missing or invalid)
+// and from the body the retrier kept, never from a second decode.
+
+// answer is the last answer to one call, as the retrier received it: the
+// body is kept whole, so that an answer the SDK dropped (it drops one that
+// arrives as the call's context ends) can still be judged, and so that what
+// the SDK's decoder forgives (a second JSON value, bytes that are not
+// UTF-8) is not forgiven.
 type answer struct {
 	// request is the method and URL of the call's last attempt, for
 	// errors that must say what was asked of which server.
@@ -30,25 +39,16 @@ type answer struct {
 	body        []byte
 }
 
-// keep returns a request option that records the response of the call's
-// last attempt into a.
-func (a *answer) keep() option.RequestOption {
-	return option.WithMiddleware(func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-		*a = answer{request: req.Method + " " + redactedURL(req.URL)}
-		res, err := next(req)
-		if err != nil || res == nil || res.Body == nil {
-			return res, err
-		}
-		body, err := io.ReadAll(res.Body)
-		_ = res.Body.Close()
-		if err != nil {
-			// A body cut short is a transport failure, not an answer.
-			return nil, err
-		}
-		res.Body = io.NopCloser(bytes.NewReader(body))
-		a.status, a.contentType, a.body = res.StatusCode, res.Header.Get("Content-Type"), body
-		return res, nil
-	})
+// field is the SDK's metadata of one decoded JSON field.
+type field interface {
+	Raw() string
+	IsMissing() bool
+	IsInvalid() bool
+}
+
+// envelopeFields are the envelope's fields a call's outcome depends on.
+type envelopeFields struct {
+	success, errors, result field
 }
 
 // failed turns an error of the SDK into an *APIError. An error status whose
@@ -56,24 +56,26 @@ func (a *answer) keep() option.RequestOption {
 // not decode, are unreadable answers rather than the API's own refusal: a
 // proxy's 404 page must not read as "certificate not found".
 func (a *answer) failed(operation, subject string, err error) error {
-	out := wrapError(operation, err)
-	out.Request = a.request
-	if a.status == 0 || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	out := &APIError{Operation: operation, Request: a.request, StatusCode: a.status, Message: err.Error(), cause: err}
+	if a.status == 0 || isContextEnd(err) {
 		return out
 	}
 	var sdkErr *mtls_certificates.Error
 	isRefusal := errors.As(err, &sdkErr)
-	env, reason := a.envelope()
+	reason := a.bodyProblem()
 	if isRefusal && reason == "" {
 		// The SDK turns entries of the wrong type into "code 0" entries;
 		// only entries that read as the API's own are kept. A refusal is
 		// well formed or it says nothing sure: for an upload, only a
 		// readable refusal means that nothing was stored.
-		var success bool
-		_ = json.Unmarshal(env["success"], &success)
-		out.Errors = readableErrors(env["errors"])
+		out.Message = ""
+		for _, d := range sdkErr.Errors {
+			if detail, ok := readableError(d); ok {
+				out.Errors = append(out.Errors, detail)
+			}
+		}
 		switch {
-		case success:
+		case rawIs(sdkErr.JSON.ExtraFields["success"], "true"):
 			reason = fmt.Sprintf(`"success" is true although the status is %d`, a.status)
 		case len(out.Errors) == 0:
 			reason = `the error envelope's "errors" holds no readable error`
@@ -87,22 +89,14 @@ func (a *answer) failed(operation, subject string, err error) error {
 	return a.unreadable(operation, subject, reason, err)
 }
 
-// readableErrors returns the entries of an envelope's errors list that have
-// a numeric code and a string message.
-func readableErrors(raw json.RawMessage) []ErrorDetail {
-	var list []json.RawMessage
-	_ = json.Unmarshal(raw, &list)
-	var out []ErrorDetail
-	for _, item := range list {
-		var d struct {
-			Code    *int64  `json:"code"`
-			Message *string `json:"message"`
-		}
-		if json.Unmarshal(item, &d) == nil && d.Code != nil && d.Message != nil {
-			out = append(out, ErrorDetail{Code: *d.Code, Message: *d.Message})
-		}
+// readableError is an entry of an envelope's errors list with a whole
+// number as its code and a string as its message.
+func readableError(d shared.ErrorData) (ErrorDetail, bool) {
+	if jsonKind([]byte(d.JSON.Message.Raw())) != "a string" {
+		return ErrorDetail{}, false
 	}
-	return out
+	code, err := strconv.ParseInt(strings.TrimSpace(d.JSON.Code.Raw()), 10, 64)
+	return ErrorDetail{Code: code, Message: d.Message}, err == nil
 }
 
 func (a *answer) unreadable(operation, subject, reason string, cause error) *APIError {
@@ -123,144 +117,205 @@ func (a *answer) unreadable(operation, subject, reason string, cause error) *API
 	}
 }
 
-// envelope decodes the body as a JSON object, or says why it is not one.
-func (a *answer) envelope() (map[string]json.RawMessage, string) {
+// bodyProblem says why the body is not one JSON object, or returns "".
+func (a *answer) bodyProblem() string {
 	mediaType, _, _ := mime.ParseMediaType(a.contentType)
 	if !strings.Contains(mediaType, "application/json") && !strings.HasSuffix(mediaType, "+json") {
 		const next = "; check that the base URL is Cloudflare's API, or try again if a proxy or an outage answered"
 		switch {
 		case a.contentType == "":
-			return nil, "the response has no Content-Type, so it is not JSON" + next
+			return "the response has no Content-Type, so it is not JSON" + next
 		case mediaType == "":
 			if len(a.contentType) > 64 {
-				return nil, "the response has an unreadable Content-Type, not JSON" + next
+				return "the response has an unreadable Content-Type, not JSON" + next
 			}
-			return nil, fmt.Sprintf("the response's Content-Type %q is not JSON", a.contentType) + next
+			return fmt.Sprintf("the response's Content-Type %q is not JSON", a.contentType) + next
 		}
-		return nil, fmt.Sprintf("the response is %s, not JSON", mediaType) + next
+		return fmt.Sprintf("the response is %s, not JSON", mediaType) + next
 	}
-	if len(bytes.TrimSpace(a.body)) == 0 {
-		return nil, "the body is empty"
-	}
-	if !utf8.Valid(a.body) {
-		return nil, "the body is not UTF-8 text"
-	}
-	if !json.Valid(a.body) {
+	switch {
+	case len(bytes.TrimSpace(a.body)) == 0:
+		return "the body is empty"
+	case !utf8.Valid(a.body):
+		return "the body is not UTF-8 text"
+	case !json.Valid(a.body):
+		// Only an invalid body is decoded again, for the decoder's words.
 		var v any
 		err := json.Unmarshal(a.body, &v)
-		return nil, fmt.Sprintf("the body is not valid JSON (%v)", err)
+		return fmt.Sprintf("the body is not valid JSON (%v)", err)
+	case jsonKind(a.body) != "an object":
+		return fmt.Sprintf("the body is %s, not an API envelope", jsonKind(a.body))
+	case repeatsAKey(a.body):
+		return "an object in the body names one key twice, which decoders read differently (the SDK's takes the first)"
 	}
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(a.body, &env); err != nil || env == nil {
-		return nil, fmt.Sprintf("the body is %s, not an API envelope", jsonKind(a.body))
+	return ""
+}
+
+// repeatsAKey reports whether an object in the valid JSON text body names
+// a key twice: such an answer contradicts itself.
+func repeatsAKey(body []byte) bool {
+	type level struct {
+		keys map[string]struct{} // nil in a list
+		key  bool                // an object's key comes next
 	}
-	return env, ""
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var stack []level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, level{keys: map[string]struct{}{}, key: true})
+				continue
+			case '[':
+				stack = append(stack, level{})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+		case string:
+			if top := len(stack) - 1; top >= 0 && stack[top].key {
+				if _, seen := stack[top].keys[t]; seen {
+					return true
+				}
+				stack[top].keys[t], stack[top].key = struct{}{}, false
+				continue
+			}
+		}
+		// A value ended; in an object, a key comes next.
+		if top := len(stack) - 1; top >= 0 && stack[top].keys != nil {
+			stack[top].key = true
+		}
+	}
 }
 
 // succeeded checks the envelope of a call the SDK took for a success. An
 // envelope with `success: false` under a success status contradicts it:
 // whether the operation happened is unknown, so it is an unreadable answer
 // (for an upload, the certificate may have been stored), not a refusal.
-func (a *answer) succeeded(operation, subject string) (map[string]json.RawMessage, error) {
-	env, reason := a.envelope()
-	if reason != "" {
-		return nil, a.unreadable(operation, subject, reason, nil)
+func (a *answer) succeeded(operation, subject string, env envelopeFields) error {
+	if reason := a.bodyProblem(); reason != "" {
+		return a.unreadable(operation, subject, reason, nil)
 	}
-	var success bool
-	raw, ok := env["success"]
 	switch {
-	case !ok:
-		return nil, a.unreadable(operation, subject, `"success" is missing`, nil)
-	case isNull(raw) || json.Unmarshal(raw, &success) != nil:
-		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"success" is %s, not true or false`, jsonKind(raw)), nil)
-	case !success:
+	case env.success.IsMissing():
+		return a.unreadable(operation, subject, `"success" is missing`, nil)
+	case rawIs(env.success, "false"):
 		reason := fmt.Sprintf(`"success" is false although the status is %d`, a.status)
-		if details := readableErrors(env["errors"]); len(details) > 0 {
+		if details := a.bodyErrors(env.errors); len(details) > 0 {
 			reason += fmt.Sprintf(" (%s)", (&APIError{Errors: details}).Details())
 		}
-		return nil, a.unreadable(operation, subject, reason, nil)
+		return a.unreadable(operation, subject, reason, nil)
+	case !rawIs(env.success, "true"):
+		return a.unreadable(operation, subject, fmt.Sprintf(`"success" is %s, not true or false`, jsonKind([]byte(env.success.Raw()))), nil)
 	}
-	return env, nil
+	return nil
 }
 
-// result checks the envelope of a call the SDK took for a success and
-// returns its result, which must not be null.
-func (a *answer) result(operation, subject string) (json.RawMessage, error) {
-	env, err := a.succeeded(operation, subject)
-	if err != nil {
-		return nil, err
+// bodyErrors reads the errors list of a 2XX envelope that failed, for the
+// message only: such an answer is unreadable whatever it says.
+func (a *answer) bodyErrors(errs field) []ErrorDetail {
+	var list []json.RawMessage
+	_ = json.Unmarshal([]byte(errs.Raw()), &list)
+	var out []ErrorDetail
+	for _, item := range list {
+		var d shared.ErrorData
+		if json.Unmarshal(item, &d) != nil {
+			continue
+		}
+		if detail, ok := readableError(d); ok {
+			out = append(out, detail)
+		}
 	}
-	res, ok := env["result"]
-	if !ok || isNull(res) {
-		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s although "success" is true`, jsonKind(res)), nil)
+	return out
+}
+
+// result checks the envelope of a call the SDK took for a success, and
+// that its result is there and not null.
+func (a *answer) result(operation, subject string, env envelopeFields) error {
+	if err := a.succeeded(operation, subject, env); err != nil {
+		return err
 	}
-	return res, nil
+	if raw := env.result.Raw(); env.result.IsMissing() || isNull([]byte(raw)) {
+		return a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s although "success" is true`, jsonKind([]byte(raw))), nil)
+	}
+	return nil
 }
 
 // done is the outcome of a call whose result is not used: sdkErr as an
 // *APIError, or the envelope's own verdict.
-func (a *answer) done(operation, subject string, sdkErr error) error {
+func (a *answer) done(operation, subject string, env envelopeFields, sdkErr error) error {
 	if sdkErr != nil {
 		return a.failed(operation, subject, sdkErr)
 	}
-	_, err := a.succeeded(operation, subject)
-	return err
+	return a.succeeded(operation, subject, env)
 }
 
-// certificate is the outcome of a call whose result is one certificate.
-func (a *answer) certificate(operation, subject string, sdkErr error) error {
+// certificate is the outcome of a call whose result is one certificate:
+// the certificate, or why there is none.
+func (a *answer) certificate(operation, subject string, env envelopeFields, check func(path string) (*Certificate, string), sdkErr error) (*Certificate, error) {
 	if sdkErr != nil {
-		return a.failed(operation, subject, sdkErr)
+		return nil, a.failed(operation, subject, sdkErr)
 	}
-	res, err := a.result(operation, subject)
-	if err != nil {
-		return err
+	if err := a.result(operation, subject, env); err != nil {
+		return nil, err
 	}
-	if reason := certificateProblem("result", res); reason != "" {
-		return a.unreadable(operation, subject, reason, nil)
+	if kind := jsonKind([]byte(env.result.Raw())); kind != "an object" {
+		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s, not a certificate`, kind), nil)
 	}
-	return nil
+	out, reason := check("result")
+	if reason != "" {
+		return nil, a.unreadable(operation, subject, reason, nil)
+	}
+	return out, nil
 }
 
-// list is the outcome of a call whose result is a list of noun, each item
-// checked by item.
-func (a *answer) list(operation, subject, noun string, item func(path string, raw json.RawMessage) string, sdkErr error) error {
+// list is the outcome of a call whose result is a list of noun: nil when
+// it is one, or why it is not. Each item is checked by its caller.
+func (a *answer) list(operation, subject, noun string, env envelopeFields, sdkErr error) error {
 	if sdkErr != nil {
 		return a.failed(operation, subject, sdkErr)
 	}
-	env, err := a.succeeded(operation, subject)
-	if err != nil {
+	if err := a.succeeded(operation, subject, env); err != nil {
 		return err
 	}
-	res, ok := env["result"]
-	if !ok || isNull(res) {
+	raw := []byte(env.result.Raw())
+	switch {
+	case env.result.IsMissing() || isNull(raw):
 		// Whether the API answers an empty list with [] or null is not
 		// documented; both mean no items.
 		return nil
-	}
-	var items []json.RawMessage
-	if json.Unmarshal(res, &items) != nil {
-		return a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s, not a list of %s`, jsonKind(res), noun), nil)
-	}
-	for i, raw := range items {
-		if reason := item(fmt.Sprintf("result[%d]", i), raw); reason != "" {
-			return a.unreadable(operation, subject, reason, nil)
-		}
+	case jsonKind(raw) != "a list":
+		return a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s, not a list of %s`, jsonKind(raw), noun), nil)
 	}
 	return nil
 }
 
-// storedCertificate is the certificate that a well-formed 2XX answer holds.
+// notAn says that the item at path is not an object, or returns "".
+func notAn(path, raw, noun string) string {
+	if kind := jsonKind([]byte(raw)); kind != "an object" {
+		return fmt.Sprintf(`"%s" is %s, not %s`, path, kind, noun)
+	}
+	return ""
+}
+
+// storedCertificate is the certificate that a well-formed 2XX answer to an
+// upload holds, when the SDK dropped the answer because the call's context
+// ended as it arrived. The SDK never decoded it, so it is decoded here.
 func (a *answer) storedCertificate() (*Certificate, bool) {
-	if a.status < 200 || a.status > 299 || a.certificate("upload", "", nil) != nil {
+	if a.status < 200 || a.status > 299 || a.bodyProblem() != "" {
 		return nil, false
 	}
-	res, _ := a.result("upload", "")
-	var c mtls_certificates.MTLSCertificate
-	if json.Unmarshal(res, &c) != nil || c.ID == "" {
+	var env mtls_certificates.MTLSCertificateNewResponseEnvelope
+	if json.Unmarshal(a.body, &env) != nil {
 		return nil, false
 	}
-	return fromSDK(&c), true
+	cert, err := a.certificate("upload", "", envelopeFields{env.JSON.Success, env.JSON.Errors, env.JSON.Result},
+		func(path string) (*Certificate, string) { return fromNewResponse(path, &env.Result) }, nil)
+	return cert, err == nil
 }
 
 // uploadOutcomeUnknown adds to an unreadable answer to an upload that the
@@ -273,95 +328,117 @@ func uploadOutcomeUnknown(err error) error {
 	return err
 }
 
-// certificateProblem says what is wrong with a certificate object: fields
-// the provider relies on must be there, and every known field must have its
-// type, so that a value of the wrong type never reaches state as a zero
-// value.
-func certificateProblem(path string, raw json.RawMessage) string {
-	fields, reason := object(path, raw, "a certificate")
-	if reason != "" {
-		return reason
+// certificateFieldNames are a certificate's fields, in the order
+// checkCertificate takes their metadata.
+var certificateFieldNames = [...]string{"id", "ca", "name", "certificates", "issuer", "serial_number", "signature", "type", "expires_on", "uploaded_on"}
+
+// fromSDK checks a certificate the SDK decoded and returns it, or says
+// what is wrong with it.
+func fromSDK(path string, c *mtls_certificates.MTLSCertificate) (*Certificate, string) {
+	m := c.JSON
+	if reason := notAn(path, m.RawJSON(), "a certificate"); reason != "" {
+		return nil, reason
 	}
-	if reason := requireField(path, fields, "id"); reason != "" {
-		return reason
-	}
-	if reason := requireField(path, fields, "ca"); reason != "" {
-		return reason
-	}
-	var id string
-	if json.Unmarshal(fields["id"], &id) != nil || id == "" {
-		return fmt.Sprintf(`"%s.id" is %s, not a certificate id`, path, describeValue(fields["id"]))
-	}
-	var ca bool
-	if json.Unmarshal(fields["ca"], &ca) != nil || isNull(fields["ca"]) {
-		return fmt.Sprintf(`"%s.ca" is %s, not true or false`, path, jsonKind(fields["ca"]))
-	}
-	for _, name := range []string{"name", "certificates", "issuer", "serial_number", "signature", "type"} {
-		if reason := optionalString(path, fields, name); reason != "" {
-			return reason
-		}
-	}
-	for _, name := range []string{"expires_on", "uploaded_on"} {
-		if reason := optionalString(path, fields, name); reason != "" {
-			return reason
-		}
-		var s string
-		_ = json.Unmarshal(fields[name], &s)
-		if s == "" {
-			continue
-		}
-		if _, err := time.Parse(time.RFC3339, s); err != nil {
-			return fmt.Sprintf(`"%s.%s" is not an RFC 3339 time`, path, name)
-		}
-	}
-	return ""
+	return checkCertificate(path, Certificate{
+		ID: c.ID, Name: c.Name, CA: c.CA, Certificates: c.Certificates, Issuer: c.Issuer,
+		SerialNumber: c.SerialNumber, Signature: c.Signature, Type: string(c.Type),
+	}, m.ID, m.CA, m.Name, m.Certificates, m.Issuer, m.SerialNumber, m.Signature, m.Type, m.ExpiresOn, m.UploadedOn)
 }
 
-// associationProblem says what is wrong with an association object.
-func associationProblem(path string, raw json.RawMessage) string {
-	fields, reason := object(path, raw, "an association")
-	if reason != "" {
-		return reason
-	}
-	if reason := requireField(path, fields, "service"); reason != "" {
-		return reason
-	}
-	var service string
-	if json.Unmarshal(fields["service"], &service) != nil || service == "" {
-		return fmt.Sprintf(`"%s.service" is %s, not a service name`, path, describeValue(fields["service"]))
-	}
-	return optionalString(path, fields, "status")
+// fromNewResponse is fromSDK for the upload's result, a distinct SDK type
+// of the same shape.
+func fromNewResponse(path string, c *mtls_certificates.MTLSCertificateNewResponse) (*Certificate, string) {
+	m := c.JSON
+	return checkCertificate(path, Certificate{
+		ID: c.ID, Name: c.Name, CA: c.CA, Certificates: c.Certificates, Issuer: c.Issuer,
+		SerialNumber: c.SerialNumber, Signature: c.Signature, Type: string(c.Type),
+	}, m.ID, m.CA, m.Name, m.Certificates, m.Issuer, m.SerialNumber, m.Signature, m.Type, m.ExpiresOn, m.UploadedOn)
 }
 
-func object(path string, raw json.RawMessage, noun string) (map[string]json.RawMessage, string) {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil || fields == nil {
-		return nil, fmt.Sprintf(`"%s" is %s, not %s`, path, jsonKind(raw), noun)
+// checkCertificate returns cert with its times, or says what is wrong with
+// it, from the metadata of its fields (in certificateFieldNames' order):
+// the fields the provider relies on must be there, and every known field
+// must have its type, so that a value of the wrong type never reaches
+// state as a zero value (the SDK's decoder turns a number into a string).
+func checkCertificate[F field](path string, cert Certificate, meta ...F) (*Certificate, string) {
+	id, ca := meta[0], meta[1]
+	for i, f := range []F{id, ca} {
+		if f.IsMissing() {
+			return nil, fmt.Sprintf(`"%s.%s" is missing`, path, certificateFieldNames[i])
+		}
 	}
-	return fields, ""
+	if raw := []byte(id.Raw()); jsonKind(raw) != "a string" || cert.ID == "" {
+		return nil, fmt.Sprintf(`"%s.id" is %s, not a certificate id`, path, describeValue(raw))
+	}
+	if kind := jsonKind([]byte(ca.Raw())); kind != "a boolean" {
+		return nil, fmt.Sprintf(`"%s.ca" is %s, not true or false`, path, kind)
+	}
+	for i := 2; i < len(meta); i++ {
+		if reason := optionalString(path, certificateFieldNames[i], meta[i]); reason != "" {
+			return nil, reason
+		}
+	}
+	var ok bool
+	if cert.ExpiresOn, ok = rfc3339(meta[8]); !ok {
+		return nil, fmt.Sprintf(`"%s.expires_on" is not an RFC 3339 time`, path)
+	}
+	if cert.UploadedOn, ok = rfc3339(meta[9]); !ok {
+		return nil, fmt.Sprintf(`"%s.uploaded_on" is not an RFC 3339 time`, path)
+	}
+	return &cert, ""
 }
 
-func requireField(path string, fields map[string]json.RawMessage, name string) string {
-	if _, ok := fields[name]; !ok {
-		return fmt.Sprintf(`"%s.%s" is missing`, path, name)
+// rfc3339 reads a time field: missing, null or "" is the zero time. The
+// SDK's decoder also takes other layouts (a date alone, no zone), which the
+// API does not send, so the field's raw text is read instead. A time needs
+// no JSON escape: a string holding one is refused.
+func rfc3339[F field](f F) (time.Time, bool) {
+	raw := strings.TrimSpace(f.Raw())
+	if f.IsMissing() || raw == "null" || raw == `""` {
+		return time.Time{}, true
 	}
-	return ""
+	if len(raw) < 2 || raw[0] != '"' || strings.ContainsRune(raw, '\\') {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, raw[1:len(raw)-1])
+	return t, err == nil
+}
+
+// association returns the association, or says what is wrong with it.
+func association(path string, a *mtls_certificates.CertificateAsssociation) (Association, string) {
+	if reason := notAn(path, a.JSON.RawJSON(), "an association"); reason != "" {
+		return Association{}, reason
+	}
+	if a.JSON.Service.IsMissing() {
+		return Association{}, fmt.Sprintf(`"%s.service" is missing`, path)
+	}
+	if raw := []byte(a.JSON.Service.Raw()); jsonKind(raw) != "a string" || a.Service == "" {
+		return Association{}, fmt.Sprintf(`"%s.service" is %s, not a service name`, path, describeValue(raw))
+	}
+	if reason := optionalString(path, "status", a.JSON.Status); reason != "" {
+		return Association{}, reason
+	}
+	return Association{Service: a.Service, Status: a.Status}, ""
 }
 
 // optionalString accepts a missing field, null, or a string.
-func optionalString(path string, fields map[string]json.RawMessage, name string) string {
-	raw, ok := fields[name]
-	if !ok || isNull(raw) {
+func optionalString[F field](path, name string, f F) string {
+	raw := []byte(f.Raw())
+	if f.IsMissing() || isNull(raw) {
 		return ""
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return fmt.Sprintf(`"%s.%s" is %s, not a string`, path, name, jsonKind(raw))
+	if kind := jsonKind(raw); kind != "a string" {
+		return fmt.Sprintf(`"%s.%s" is %s, not a string`, path, name, kind)
 	}
 	return ""
 }
 
-func isNull(raw json.RawMessage) bool {
+// rawIs reports whether the field's raw JSON is exactly literal.
+func rawIs(f field, literal string) bool {
+	return f != nil && strings.TrimSpace(f.Raw()) == literal
+}
+
+func isNull(raw []byte) bool {
 	return string(bytes.TrimSpace(raw)) == "null"
 }
 
@@ -389,9 +466,15 @@ func jsonKind(raw []byte) string {
 }
 
 // describeValue is jsonKind, except that an empty string is called one.
-func describeValue(raw json.RawMessage) string {
+func describeValue(raw []byte) string {
 	if string(bytes.TrimSpace(raw)) == `""` {
 		return "an empty string"
 	}
 	return jsonKind(raw)
+}
+
+// isContextEnd reports whether err is the call's context ending: the
+// caller gave up or ran out of time, and no answer counts.
+func isContextEnd(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

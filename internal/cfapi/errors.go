@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/cloudflare/cloudflare-go/v7/mtls_certificates"
 )
 
 // Codes of the API's own errors that the client acts on.
@@ -132,29 +130,6 @@ func IsTransient(err error) bool { return transientStatus(statusOf(err)) }
 func IsAlreadyExists(err error) bool {
 	var apiErr *APIError
 	return errors.As(err, &apiErr) && apiErr.hasCode(CodeAlreadyExists)
-}
-
-// wrapError turns an error of the SDK (or of the transport below it) into
-// an *APIError.
-func wrapError(operation string, err error) *APIError {
-	out := &APIError{Operation: operation, cause: err}
-	var sdkErr *mtls_certificates.Error
-	if errors.As(err, &sdkErr) {
-		if sdkErr.Response != nil {
-			out.StatusCode = sdkErr.Response.StatusCode
-		} else {
-			out.StatusCode = sdkErr.StatusCode
-		}
-		for _, d := range sdkErr.Errors {
-			out.Errors = append(out.Errors, ErrorDetail{Code: d.Code, Message: d.Message})
-		}
-		if len(out.Errors) == 0 {
-			out.Message = "the API returned no error details"
-		}
-		return out
-	}
-	out.Message = err.Error()
-	return out
 }
 
 // ErrUnreadableAnswer is the cause of every error about a response that

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudflare/cloudflare-go/v7/mtls_certificates"
 	"github.com/cloudflare/cloudflare-go/v7/option"
+	"github.com/cloudflare/cloudflare-go/v7/packages/pagination"
 )
 
 // DefaultPerPage is the page size ListAll asks for when ListOptions.PerPage
@@ -87,22 +88,24 @@ func (c *Client) certificateFetcher(accountID string, opts ListOptions) (pageFet
 		if len(types) > 0 {
 			reqOpts = append(reqOpts, option.WithQuery("type", strings.Join(types, ",")))
 		}
-		var ans answer
-		reqOpts = append(reqOpts, ans.keep())
-		res, err := c.certs.List(ctx, params, reqOpts...)
-		if err := ans.list("list", "", "certificates", certificateProblem, err); err != nil {
+		ctx, call := startCall(ctx)
+		var answered pagination.SinglePage[mtls_certificates.MTLSCertificate]
+		_, err := c.certs.List(ctx, params, append(reqOpts, option.WithResponseBodyInto(&answered))...)
+		ans := &call.answer
+		if err := ans.list("list", "", "certificates", pageFields(&answered), err); err != nil {
 			return nil, nil, err
 		}
-		if res == nil {
-			return nil, nil, nil
-		}
-		info, err := decodeResultInfo("list", res.JSON.RawJSON())
+		info, err := ans.resultInfo("list", answered.JSON.ExtraFields["result_info"])
 		if err != nil {
 			return nil, nil, err
 		}
-		out := make([]Certificate, 0, len(res.Result))
-		for i := range res.Result {
-			out = append(out, *fromSDK(&res.Result[i]))
+		out := make([]Certificate, 0, len(answered.Result))
+		for i := range answered.Result {
+			cert, reason := fromSDK(fmt.Sprintf("result[%d]", i), &answered.Result[i])
+			if reason != "" {
+				return nil, nil, ans.unreadable("list", "", reason, nil)
+			}
+			out = append(out, *cert)
 		}
 		return out, info, nil
 	}
@@ -138,21 +141,25 @@ func (c *Client) AssociationsAll(ctx context.Context, accountID, id string) ([]A
 	fetch := func(ctx context.Context, page int) ([]Association, *resultInfo, error) {
 		var params mtls_certificates.AssociationGetParams
 		params.AccountID.Value, params.AccountID.Present = accountID, true
-		var ans answer
-		res, err := c.associations.Get(ctx, id, params, option.WithQuery("page", strconv.Itoa(page)), ans.keep())
-		if err := ans.list("list associations", "certificate "+id, "associations", associationProblem, err); err != nil {
+		ctx, call := startCall(ctx)
+		var answered pagination.SinglePage[mtls_certificates.CertificateAsssociation]
+		_, err := c.associations.Get(ctx, id, params, option.WithQuery("page", strconv.Itoa(page)), option.WithResponseBodyInto(&answered))
+		ans := &call.answer
+		subject := "certificate " + id
+		if err := ans.list("list associations", subject, "associations", pageFields(&answered), err); err != nil {
 			return nil, nil, err
 		}
-		if res == nil {
-			return nil, nil, nil
-		}
-		info, err := decodeResultInfo("list associations", res.JSON.RawJSON())
+		info, err := ans.resultInfo("list associations", answered.JSON.ExtraFields["result_info"])
 		if err != nil {
 			return nil, nil, err
 		}
-		out := make([]Association, 0, len(res.Result))
-		for _, a := range res.Result {
-			out = append(out, Association{Service: a.Service, Status: a.Status})
+		out := make([]Association, 0, len(answered.Result))
+		for i := range answered.Result {
+			a, reason := association(fmt.Sprintf("result[%d]", i), &answered.Result[i])
+			if reason != "" {
+				return nil, nil, ans.unreadable("list associations", subject, reason, nil)
+			}
+			out = append(out, a)
 		}
 		return out, info, nil
 	}
@@ -165,8 +172,8 @@ func (c *Client) AssociationsAll(ctx context.Context, accountID, id string) ([]A
 	return collectPages(ctx, "list associations", "associations", MaxPages, fetch, unlikePrevious)
 }
 
-// resultInfo is the paging part of a list envelope. The SDK's page type
-// drops it, so it is decoded from the page's raw JSON.
+// resultInfo is the paging part of a list envelope, which the SDK's page
+// type keeps only as the raw JSON of an extra field.
 type resultInfo struct {
 	Page       int `json:"page"`
 	PerPage    int `json:"per_page"`
@@ -175,19 +182,31 @@ type resultInfo struct {
 	TotalPages int `json:"total_pages"`
 }
 
-// decodeResultInfo returns nil when the envelope has no result_info.
-func decodeResultInfo(operation, raw string) (*resultInfo, error) {
-	if raw == "" {
+// pageFields are the envelope fields of a page the SDK decoded.
+func pageFields[T any](page *pagination.SinglePage[T]) envelopeFields {
+	extra := page.JSON.ExtraFields
+	return envelopeFields{success: extra["success"], errors: extra["errors"], result: page.JSON.Result}
+}
+
+// resultInfo decodes the result_info field, the one part of a list answer
+// the SDK leaves undecoded; nil when the answer has none.
+func (a *answer) resultInfo(operation string, f field) (*resultInfo, error) {
+	info, err := decodeResultInfo(f.Raw())
+	if err != nil {
+		return nil, a.unreadable(operation, "", "its result_info does not fit ("+err.Error()+")", err)
+	}
+	return info, nil
+}
+
+func decodeResultInfo(raw string) (*resultInfo, error) {
+	if strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
-	var env struct {
-		ResultInfo *resultInfo `json:"result_info"`
+	var info *resultInfo
+	if err := json.Unmarshal([]byte(raw), &info); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(raw), &env); err != nil {
-		return nil, &APIError{Operation: operation, Message: "the API's answer could not be understood: its result_info does not fit (" + err.Error() + ")",
-			cause: fmt.Errorf("%w: %w", ErrUnreadableAnswer, err)}
-	}
-	return env.ResultInfo, nil
+	return info, nil
 }
 
 // pageFetcher requests one page (counting from 1) and returns its items and

@@ -107,16 +107,17 @@ func TestCollectPagesRefusesAPartialList(t *testing.T) {
 }
 
 func TestDecodeResultInfo(t *testing.T) {
-	info, err := decodeResultInfo("list", `{"success":true,"result":[],"result_info":{"page":2,"per_page":50,"count":0,"total_count":70,"total_pages":2}}`)
+	info, err := decodeResultInfo(`{"page":2,"per_page":50,"count":0,"total_count":70,"total_pages":2}`)
 	if err != nil || info == nil || *info != (resultInfo{Page: 2, PerPage: 50, TotalCount: 70, TotalPages: 2}) {
 		t.Fatalf("decodeResultInfo = %+v, %v", info, err)
 	}
-	for _, raw := range []string{"", `{"success":true,"result":[]}`, `{"result":[],"result_info":null}`} {
-		if info, err := decodeResultInfo("list", raw); info != nil || err != nil {
+	// The raw result_info of an answer without one, and of one with null.
+	for _, raw := range []string{"", "null"} {
+		if info, err := decodeResultInfo(raw); info != nil || err != nil {
 			t.Errorf("decodeResultInfo(%q) = %+v, %v; want nil, nil", raw, info, err)
 		}
 	}
-	if _, err := decodeResultInfo("list", `{"result_info":{"page":"one"}}`); err == nil {
+	if _, err := decodeResultInfo(`{"page":"one"}`); err == nil {
 		t.Error("decodeResultInfo accepted a malformed result_info")
 	}
 }

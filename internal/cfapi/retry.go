@@ -75,7 +75,10 @@ func newRetrier(maxRetries int, attemptTimeout time.Duration, limiter *requestLi
 // included, is the API's final word.
 func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	ctx := req.Context()
-	call := &callAttempts{}
+	call, _ := ctx.Value(callKey{}).(*callAttempts)
+	if call == nil {
+		call = &callAttempts{}
+	}
 	canResend := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -193,6 +196,7 @@ func (r *retrier) attempt(ctx context.Context, req *http.Request, next option.Mi
 	}
 	defer cancel()
 	out := req.Clone(attemptCtx)
+	call.answer = answer{request: req.Method + " " + redactedURL(req.URL)}
 	if call.made > 1 {
 		if req.GetBody != nil {
 			body, err := req.GetBody()
@@ -219,7 +223,9 @@ func (r *retrier) attempt(ctx context.Context, req *http.Request, next option.Mi
 			return nil, fmt.Errorf("reading the answer: %w", readErr)
 		}
 		res.Body = io.NopCloser(bytes.NewReader(body))
+		call.answer.body = body
 	}
+	call.answer.status, call.answer.contentType = res.StatusCode, res.Header.Get("Content-Type")
 	// The error the SDK builds from this answer points at its request; this
 	// one carries the call's attempts, for the error message.
 	res.Request = out
@@ -326,9 +332,19 @@ type callAttempts struct {
 	// stop is why a transient failure was not retried; empty when the
 	// last answer was final.
 	stop string
+	// answer is the last attempt's answer, kept whole for the caller to
+	// judge; its status is 0 when no answer arrived.
+	answer answer
 }
 
 type callKey struct{}
+
+// startCall returns a context in which the retrier records one call's
+// attempts and last answer, and that record.
+func startCall(ctx context.Context) (context.Context, *callAttempts) {
+	call := &callAttempts{}
+	return context.WithValue(ctx, callKey{}, call), call
+}
 
 // note is the call's attempts as the error message tells them, or "" for a
 // single attempt that ended normally.
