@@ -30,6 +30,12 @@ const (
 	CodeDuplicateCertificate = 1471
 	// CodeCertificateNotFound (documented): unknown certificate id.
 	CodeCertificateNotFound = 1472
+	// CodeCALimit (documented): an upload of a CA certificate over the
+	// account's quota (Options.CALimit).
+	CodeCALimit = 1489
+	// DefaultCALimitStatus is the HTTP status paired with CodeCALimit unless
+	// Options.CALimitStatus says otherwise; the real one is undocumented.
+	DefaultCALimitStatus = http.StatusBadRequest
 	// DefaultInUseCode is sent when deleting a certificate that has
 	// associations, unless Options.InUseCode says otherwise. The real code is
 	// undocumented, which is why it is configurable.
@@ -65,6 +71,7 @@ const (
 	MessageCertificateNotFound   = "Certificate not found"
 	MessageInUse                 = "The certificate is in use by one or more Cloudflare services"
 	MessageRateLimited           = "Please wait and consider throttling your request speed"
+	MessageCALimit               = "Hit maximum CA cert allocation."
 )
 
 // Error is one failed API call as the emulator reports it: an HTTP status and

@@ -99,7 +99,14 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, accountID 
 		writeError(w, apiErr)
 		return
 	}
-	if err := s.store.insert(accountID, c); err != nil {
+	// A duplicate is refused before the quota: the upload would not add a
+	// CA. Which check Cloudflare makes first is unknown.
+	st := s.currentSettings()
+	switch err := s.store.insert(accountID, c, st.caLimit); {
+	case errors.Is(err, errCALimit):
+		writeError(w, caLimitReached(st.caLimitStatus))
+		return
+	case err != nil:
 		writeError(w, duplicateCertificate())
 		return
 	}

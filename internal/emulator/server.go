@@ -89,6 +89,13 @@ type Options struct {
 	// Now stamps uploaded_on and the Date header of every answer; nil
 	// means time.Now.
 	Now func() time.Time
+	// CALimit, when above 0, is how many CA certificates an account may
+	// hold (Cloudflare's default is 5); an upload of one more is refused
+	// with CodeCALimit. 0, the default, means no quota.
+	CALimit int
+	// CALimitStatus is the HTTP status of that refusal, which Cloudflare
+	// does not document; 0 means DefaultCALimitStatus.
+	CALimitStatus int
 }
 
 // Validate reports the first option that New would reject.
@@ -116,6 +123,9 @@ func (o Options) Validate() error {
 	}
 	if o.Latency < 0 {
 		return fmt.Errorf("emulator: Latency must not be negative")
+	}
+	if err := o.settings().validate(); err != nil {
+		return fmt.Errorf("emulator: %w", err)
 	}
 	if o.RateLimit != nil {
 		if err := o.RateLimit.validate(); err != nil {
@@ -233,6 +243,10 @@ type Server struct {
 	// later; it is taken before the store's lock.
 	drainMu sync.Mutex
 	drains  map[drainKey]*pendingDrain
+
+	// settingsMu guards settings, the options the control API can change.
+	settingsMu sync.Mutex
+	settings   settings
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -259,6 +273,7 @@ func New(opts Options) *Server {
 		counts: map[string]int{},
 		drains: map[drainKey]*pendingDrain{},
 	}
+	s.settings = opts.settings().withDefaults()
 	if opts.RateLimit != nil {
 		s.limiter = newRateLimiter(*opts.RateLimit)
 	}

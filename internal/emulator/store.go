@@ -19,6 +19,7 @@ var (
 	errNotFound  = errors.New("certificate not found")
 	errDuplicate = errors.New("certificate already exists")
 	errInUse     = errors.New("certificate is in use")
+	errCALimit   = errors.New("the account holds its quota of CA certificates")
 )
 
 // store is the emulator's state: accounts spring into existence, empty, the
@@ -68,16 +69,25 @@ func (st *store) locateLocked(accountID, certID string) (*account, int, error) {
 
 // insert stores c unless the account already holds the same certificates,
 // compared as a DER sequence so re-encoded PEM of the same bundle is still a
-// duplicate. Checking and storing under one lock keeps concurrent uploads of
-// one bundle from both succeeding.
-func (st *store) insert(accountID string, c *Certificate) error {
+// duplicate, or c is a CA and the account holds caLimit CAs already (0 means
+// no limit). Checking and storing under one lock keeps concurrent uploads
+// from both succeeding.
+func (st *store) insert(accountID string, c *Certificate, caLimit int) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a := st.accountLocked(accountID, true)
+	cas := 0
 	for _, existing := range a.certs {
 		if !st.allowDuplicates && slices.EqualFunc(existing.DER, c.DER, bytes.Equal) {
 			return errDuplicate
 		}
+		// Access keeps its CAs apart from the quota, as Cloudflare does.
+		if existing.CA && existing.Type != TypeAccessManaged {
+			cas++
+		}
+	}
+	if c.CA && caLimit > 0 && cas >= caLimit {
+		return errCALimit
 	}
 	a.certs = append(a.certs, c)
 	return nil
@@ -203,8 +213,9 @@ func (s *Server) CertificateCount(accountID string) int {
 
 // AddCertificate seeds a certificate without HTTP, for instance a
 // gateway_managed one no client could upload. It applies the upload's
-// checks (PEM, duplicates) and returns an *Error when one fails; typ ""
-// means TypeCustom.
+// checks (PEM, duplicates) but not the CA quota, so a test can fill an
+// account past it, and returns an *Error when one fails; typ "" means
+// TypeCustom.
 func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ string) (Certificate, error) {
 	if !validAccountID(accountID) {
 		return Certificate{}, invalidAccountID(accountID)
@@ -219,7 +230,7 @@ func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ st
 	if apiErr != nil {
 		return Certificate{}, apiErr
 	}
-	if err := s.store.insert(accountID, c); err != nil {
+	if err := s.store.insert(accountID, c, 0); err != nil {
 		return Certificate{}, duplicateCertificate()
 	}
 	return c.clone(), nil
