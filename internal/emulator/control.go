@@ -160,8 +160,8 @@ type associationsResult struct {
 }
 
 func (s *Server) controlSetAssociations(w http.ResponseWriter, r *http.Request, accountID, certID string) {
-	if !validAccountID(accountID) {
-		writeError(w, invalidAccountID(r.URL.Path))
+	if !validIdentifier(accountID) {
+		writeError(w, invalidIdentifier(r.URL.Path))
 		return
 	}
 	var req associationsRequest
@@ -216,8 +216,8 @@ func (s *Server) controlSetAssociations(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) controlDrainAssociations(w http.ResponseWriter, r *http.Request, accountID, certID string) {
-	if !validAccountID(accountID) {
-		writeError(w, invalidAccountID(r.URL.Path))
+	if !validIdentifier(accountID) {
+		writeError(w, invalidIdentifier(r.URL.Path))
 		return
 	}
 	if _, err := s.setAssociationsDraining(accountID, certID, nil, 0); err != nil {
@@ -312,6 +312,9 @@ var routeMethods = map[string]string{
 	RouteGet:          http.MethodGet,
 	RouteDelete:       http.MethodDelete,
 	RouteAssociations: http.MethodGet,
+
+	RouteHostnameAssociationsGet: http.MethodGet,
+	RouteHostnameAssociationsPut: http.MethodPut,
 }
 
 func (req faultRequest) fault() (Fault, *Error) {
@@ -414,7 +417,7 @@ type controlCertificate struct {
 
 func (s *Server) controlCertificates(w http.ResponseWriter, r *http.Request) {
 	accountID := r.URL.Query().Get("account_id")
-	if !validAccountID(accountID) {
+	if !validIdentifier(accountID) {
 		writeError(w, newError(http.StatusBadRequest, CodeInvalidQuery,
 			"account_id must be an account id of 32 lowercase hex digits, got %q", accountID))
 		return

@@ -380,7 +380,8 @@ func TestControlRequestsAndReset(t *testing.T) {
 		return result.Counts, result.RateLimit
 	}
 	counts, rateLimit := readCounts()
-	want := map[string]int{RouteList: 2, RouteUpload: 1, RouteGet: 1, RouteDelete: 0, RouteAssociations: 0}
+	want := map[string]int{RouteList: 2, RouteUpload: 1, RouteGet: 1, RouteDelete: 0, RouteAssociations: 0,
+		RouteHostnameAssociationsGet: 0, RouteHostnameAssociationsPut: 0}
 	if len(counts) != len(want) {
 		t.Errorf("counts %v, want %v", counts, want)
 	}

@@ -25,6 +25,11 @@ const (
 	CodeUnparsablePrivateKey = 1413
 	// CodeKeyMismatch: private_key does not belong to the first certificate.
 	CodeKeyMismatch = 1414
+	// CodeNotCA: hostnames associated with a certificate that is not a CA.
+	CodeNotCA = 1415
+	// CodeInvalidHostname: a hostname that is not a lowercase DNS name
+	// (a scheme, port, path, space or capital letter in it).
+	CodeInvalidHostname = 1416
 	// CodeDuplicateCertificate (documented): the same certificates are already
 	// stored in the account.
 	CodeDuplicateCertificate = 1471

@@ -117,13 +117,8 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, accountID 
 
 func decodeUpload(w http.ResponseWriter, r *http.Request) (uploadRequest, *Error) {
 	var req uploadRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUploadBytes))
-	if err := dec.Decode(&req); err != nil {
-		return req, uploadBodyError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return req, newError(http.StatusBadRequest, CodeInvalidRequestBody,
-			"Request body must hold a single JSON object")
+	if apiErr := decodeBody(w, r, &req); apiErr != nil {
+		return req, apiErr
 	}
 	if req.CA == nil {
 		return req, newError(http.StatusBadRequest, CodeMissingField,
@@ -136,7 +131,23 @@ func decodeUpload(w http.ResponseWriter, r *http.Request) (uploadRequest, *Error
 	return req, nil
 }
 
-func uploadBodyError(err error) *Error {
+// decodeBody reads a request body that must be a single JSON object into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) *Error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUploadBytes))
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return newError(http.StatusBadRequest, CodeInvalidRequestBody,
+			"Request body must hold a single JSON object")
+	}
+	return nil
+}
+
+// bodyFieldTypes names the JSON type of body fields that are not strings.
+var bodyFieldTypes = map[string]string{"ca": "boolean", "hostnames": "list of strings"}
+
+func bodyError(err error) *Error {
 	var tooLarge *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {
@@ -146,9 +157,9 @@ func uploadBodyError(err error) *Error {
 		return newError(http.StatusRequestEntityTooLarge, CodeInvalidRequestBody,
 			"Request body is larger than %d bytes", tooLarge.Limit)
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		want := "string"
-		if typeErr.Field == "ca" {
-			want = "boolean"
+		want := bodyFieldTypes[typeErr.Field]
+		if want == "" {
+			want = "string"
 		}
 		return newError(http.StatusBadRequest, CodeInvalidRequestBody,
 			"%s must be a JSON %s, not %s", typeErr.Field, want, typeErr.Value)

@@ -1,6 +1,7 @@
 // Package emulator is a stateful stand-in for Cloudflare's account-level mTLS
-// certificate API (/accounts/{account_id}/mtls_certificates), served over
-// HTTP in-process for acceptance tests and by cmd/mtls-emulator for demos.
+// certificate API (/accounts/{account_id}/mtls_certificates) and the zone
+// hostname associations of its CAs, served over HTTP in-process for
+// acceptance tests and by cmd/mtls-emulator for demos.
 //
 // It shares no code with the provider's API client, so the two can disagree
 // and a test can notice. Where the real API's behavior is unknown, the
@@ -33,13 +34,17 @@ const (
 	RouteGet          = "get"
 	RouteDelete       = "delete"
 	RouteAssociations = "associations"
+	// The zone's hostname associations, read and replaced.
+	RouteHostnameAssociationsGet = "hostname_associations_get"
+	RouteHostnameAssociationsPut = "hostname_associations_put"
 	// RouteOther counts requests that match no route (an unknown path or
 	// method), so that "no request at all" can be checked; faults cannot
 	// aim at it.
 	RouteOther = "other"
 )
 
-var allRoutes = []string{RouteList, RouteUpload, RouteGet, RouteDelete, RouteAssociations}
+var allRoutes = []string{RouteList, RouteUpload, RouteGet, RouteDelete, RouteAssociations,
+	RouteHostnameAssociationsGet, RouteHostnameAssociationsPut}
 
 // Options configures a Server. Credentials must be set explicitly: a server
 // that accepted anything could not catch a client that sends none.
@@ -341,8 +346,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, m routeMatch) {
-	if !validAccountID(m.accountID) {
-		writeError(w, invalidAccountID(r.URL.Path))
+	owner := m.accountID
+	if m.zoneID != "" {
+		owner = m.zoneID
+	}
+	if !validIdentifier(owner) {
+		writeError(w, invalidIdentifier(r.URL.Path))
 		return
 	}
 	switch m.route {
@@ -356,6 +365,10 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, m routeMatch
 		s.handleDelete(w, m.accountID, m.certID)
 	case RouteAssociations:
 		s.handleAssociations(w, r, m.accountID, m.certID)
+	case RouteHostnameAssociationsGet:
+		s.handleHostnamesGet(w, r, m.zoneID)
+	case RouteHostnameAssociationsPut:
+		s.handleHostnamesPut(w, r, m.zoneID)
 	}
 }
 
@@ -386,9 +399,19 @@ type routeMatch struct {
 	allow     string
 	accountID string
 	certID    string
+	// zoneID is set, and accountID empty, for the zone routes.
+	zoneID string
 }
 
 func matchRoute(path, method string) routeMatch {
+	if rest, ok := strings.CutPrefix(path, PathPrefix+"/zones/"); ok {
+		parts := strings.Split(rest, "/")
+		if len(parts) != 3 || parts[0] == "" || parts[1] != "certificate_authorities" || parts[2] != "hostname_associations" {
+			return routeMatch{}
+		}
+		byMethod := map[string]string{http.MethodGet: RouteHostnameAssociationsGet, http.MethodPut: RouteHostnameAssociationsPut}
+		return routeMatch{pathKnown: true, route: byMethod[method], allow: "GET, PUT", zoneID: parts[0]}
+	}
 	rest, ok := strings.CutPrefix(path, PathPrefix+"/accounts/")
 	if !ok {
 		return routeMatch{}
@@ -418,9 +441,9 @@ func matchRoute(path, method string) routeMatch {
 	return m
 }
 
-// validAccountID accepts what Cloudflare identifiers look like: 32
-// lowercase hex digits.
-func validAccountID(id string) bool {
+// validIdentifier accepts what Cloudflare's account and zone identifiers
+// look like: 32 lowercase hex digits.
+func validIdentifier(id string) bool {
 	if len(id) != 32 {
 		return false
 	}
@@ -432,7 +455,7 @@ func validAccountID(id string) bool {
 	return true
 }
 
-func invalidAccountID(where string) *Error {
+func invalidIdentifier(where string) *Error {
 	return newError(http.StatusBadRequest, CodeNoRoute,
 		"Could not route to %s, perhaps your object identifier is invalid?", where)
 }

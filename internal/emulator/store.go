@@ -20,6 +20,7 @@ var (
 	errDuplicate = errors.New("certificate already exists")
 	errInUse     = errors.New("certificate is in use")
 	errCALimit   = errors.New("the account holds its quota of CA certificates")
+	errNotCA     = errors.New("certificate is not a CA")
 )
 
 // store is the emulator's state: accounts spring into existence, empty, the
@@ -28,6 +29,10 @@ type store struct {
 	mu              sync.Mutex
 	accounts        map[string]*account
 	allowDuplicates bool
+	// zones holds hostname associations: by zone id, then certificate id
+	// ("" for Cloudflare's managed CA), sorted hostnames. Zones belong to
+	// no account: certificate ids are unique across accounts.
+	zones map[string]map[string][]string
 }
 
 type account struct {
@@ -39,7 +44,7 @@ type account struct {
 }
 
 func newStore(allowDuplicates bool) *store {
-	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates}
+	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates, zones: map[string]map[string][]string{}}
 }
 
 // accountLocked returns the account, creating it when create is set; the
@@ -198,6 +203,7 @@ func (st *store) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	clear(st.accounts)
+	clear(st.zones)
 }
 
 // Certificates returns a snapshot of an account's certificates in upload
@@ -217,8 +223,8 @@ func (s *Server) CertificateCount(accountID string) int {
 // account past it, and returns an *Error when one fails; typ "" means
 // TypeCustom.
 func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ string) (Certificate, error) {
-	if !validAccountID(accountID) {
-		return Certificate{}, invalidAccountID(accountID)
+	if !validIdentifier(accountID) {
+		return Certificate{}, invalidIdentifier(accountID)
 	}
 	if typ == "" {
 		typ = TypeCustom
