@@ -424,7 +424,7 @@ func (s *Server) controlCertificates(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []controlCertificate{}
 	for _, c := range s.store.list(accountID, nil) {
-		assoc, err := s.store.associations(accountID, c.ID)
+		assoc, err := s.store.associations(accountID, c.ID, s.opts.Now(), s.currentSettings().hostnameService)
 		if err != nil {
 			continue // deleted since the list
 		}

@@ -188,7 +188,7 @@ func (s *Server) handleGet(w http.ResponseWriter, accountID, certID string) {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, accountID, certID string) {
-	c, err := s.store.deleteUnlessInUse(accountID, certID)
+	c, err := s.store.deleteUnlessInUse(accountID, certID, s.opts.Now())
 	switch {
 	case errors.Is(err, errInUse):
 		writeError(w, &Error{Status: s.opts.InUseStatus, Code: s.opts.InUseCode, Message: MessageInUse})
@@ -205,7 +205,7 @@ func (s *Server) handleAssociations(w http.ResponseWriter, r *http.Request, acco
 		writeError(w, apiErr)
 		return
 	}
-	assoc, err := s.store.associations(accountID, certID)
+	assoc, err := s.store.associations(accountID, certID, s.opts.Now(), s.currentSettings().hostnameService)
 	if err != nil {
 		writeError(w, certificateNotFound())
 		return

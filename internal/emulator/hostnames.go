@@ -5,12 +5,19 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // API Shield's hostname associations: per zone, the hostnames whose client
 // certificates a CA verifies. Cloudflare's validation rules and error codes
 // for them are unknown; the emulator is strict (validHostname) and uses its
 // own codes.
+
+// DefaultHostnameService is the service the associations endpoint names for
+// hostname associations unless Options.HostnameService says otherwise; it
+// is the emulator's guess. Their status is "active", also during
+// Options.HostnameLag, so a client cannot tell when the lag ends.
+const DefaultHostnameService = "api_shield"
 
 // hostnamesResult answers both hostname association routes.
 type hostnamesResult struct {
@@ -58,7 +65,8 @@ func (s *Server) handleHostnamesPut(w http.ResponseWriter, r *http.Request, zone
 	// so a client must compare hostnames as a set.
 	slices.Sort(hostnames)
 	hostnames = slices.Compact(hostnames)
-	if err := s.store.replaceHostnames(zoneID, req.MTLSCertificateID, hostnames); err != nil {
+	lag := s.currentSettings().hostnameLag
+	if err := s.store.replaceHostnames(zoneID, req.MTLSCertificateID, hostnames, s.opts.Now().Add(lag)); err != nil {
 		writeError(w, hostnamesCAError(err))
 		return
 	}
@@ -121,12 +129,15 @@ func (st *store) hostnames(zoneID, certID string) ([]string, error) {
 }
 
 // replaceHostnames sets a CA's hostnames in a zone; hostnames is sorted.
-func (st *store) replaceHostnames(zoneID, certID string, hostnames []string) error {
+// When that removes the CA's last hostnames in any zone, it stays in use
+// until releaseAt.
+func (st *store) replaceHostnames(zoneID, certID string, hostnames []string, releaseAt time.Time) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := st.checkCALocked(certID); err != nil {
 		return err
 	}
+	had := st.hasHostnamesLocked(certID)
 	zone := st.zones[zoneID]
 	if zone == nil {
 		zone = map[string][]string{}
@@ -137,5 +148,23 @@ func (st *store) replaceHostnames(zoneID, certID string, hostnames []string) err
 	} else {
 		zone[certID] = slices.Clone(hostnames)
 	}
+	if certID != "" && had && !st.hasHostnamesLocked(certID) {
+		st.inUseUntil[certID] = releaseAt
+	}
 	return nil
+}
+
+func (st *store) hasHostnamesLocked(certID string) bool {
+	for _, zone := range st.zones {
+		if len(zone[certID]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hostnamesInUseLocked reports whether a CA's hostname associations, or
+// the lag after their removal, make it in use at now.
+func (st *store) hostnamesInUseLocked(certID string, now time.Time) bool {
+	return st.hasHostnamesLocked(certID) || now.Before(st.inUseUntil[certID])
 }

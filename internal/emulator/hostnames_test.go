@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
@@ -142,4 +144,97 @@ func TestHostnameAssociationsRefusals(t *testing.T) {
 
 	c.auth = noAuth
 	wantError(t, c.do(http.MethodGet, hostnamesPath("bad"), nil), http.StatusBadRequest, CodeInvalidHeaders)
+}
+
+// TestHostnamesMakeTheCAInUse: hostnames in any zone refuse the CA's delete
+// as other associations do, and the associations endpoint names them.
+func TestHostnamesMakeTheCAInUse(t *testing.T) {
+	for _, tc := range []struct{ service, wantService string }{{"", DefaultHostnameService}, {"mtls_hostnames", "mtls_hostnames"}} {
+		t.Run(tc.wantService, func(t *testing.T) {
+			opts := testOptions()
+			opts.HostnameService = tc.service
+			emu := startEmulator(t, opts)
+			c := newClient(t, emu)
+			ca := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
+			hostnamesEntry := Association{Service: tc.wantService, Status: "active"}
+
+			c.putHostnames(t, testZone, ca, "a.example.com")
+			c.putHostnames(t, otherZone, ca, "b.example.com")
+			if got := apiAssociations(t, c, testAccount, ca); !slices.Equal(got, []Association{hostnamesEntry}) {
+				t.Errorf("associations %v, want one for the hostnames", got)
+			}
+			r := c.do(http.MethodDelete, certPath(testAccount, ca), nil)
+			wantError(t, r, DefaultInUseStatus, DefaultInUseCode)
+			if r.env.Errors[0].Message != MessageInUse {
+				t.Errorf("in-use message %q", r.env.Errors[0].Message)
+			}
+
+			// Associations set by a test come first; clearing them leaves the hostnames'.
+			emu.SetAssociations(testAccount, ca, gatewayActive)
+			if got := apiAssociations(t, c, testAccount, ca); !slices.Equal(got, append(slices.Clone(gatewayActive), hostnamesEntry)) {
+				t.Errorf("associations %v, want gateway then the hostnames", got)
+			}
+			emu.ClearAssociations()
+
+			c.putHostnames(t, testZone, ca)
+			wantError(t, c.do(http.MethodDelete, certPath(testAccount, ca), nil), DefaultInUseStatus, DefaultInUseCode)
+			c.putHostnames(t, otherZone, ca)
+			if got := apiAssociations(t, c, testAccount, ca); len(got) != 0 {
+				t.Errorf("associations %v after every hostname was removed, want none", got)
+			}
+			wantOK(t, c.do(http.MethodDelete, certPath(testAccount, ca), nil))
+		})
+	}
+}
+
+// testClock is a settable Options.Now.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestHostnameLag: after the last hostnames go, the CA stays in use for
+// Options.HostnameLag, counted from the latest removal.
+func TestHostnameLag(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	opts := testOptions()
+	opts.Now, opts.HostnameLag = clock.Now, 30*time.Second
+	emu := startEmulator(t, opts)
+	c := newClient(t, emu)
+	ca := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
+	inUse := func(when string, want bool) {
+		t.Helper()
+		got := len(apiAssociations(t, c, testAccount, ca)) > 0
+		r := c.do(http.MethodDelete, certPath(testAccount, ca), nil)
+		if refused := r.status == DefaultInUseStatus; got != want || refused != want {
+			t.Fatalf("%s: associations listed %v, delete refused %v (HTTP %d); want both %v", when, got, refused, r.status, want)
+		}
+	}
+
+	c.putHostnames(t, testZone, ca, "a.example.com")
+	c.putHostnames(t, testZone, ca)
+	wantHostnames(t, "GET during the lag", c.getHostnames(t, testZone, ca))
+	clock.Advance(10 * time.Second)
+	inUse("10s after the removal", true)
+
+	// Hostnames back and gone again: the lag starts over.
+	c.putHostnames(t, testZone, ca, "a.example.com")
+	clock.Advance(10 * time.Second)
+	c.putHostnames(t, testZone, ca)
+	clock.Advance(29 * time.Second)
+	inUse("29s after the second removal", true)
+	clock.Advance(time.Second)
+	inUse("30s after the second removal", false)
 }

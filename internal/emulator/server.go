@@ -101,6 +101,14 @@ type Options struct {
 	// CALimitStatus is the HTTP status of that refusal, which Cloudflare
 	// does not document; 0 means DefaultCALimitStatus.
 	CALimitStatus int
+	// HostnameService is the service the associations endpoint names for a
+	// CA's hostname associations, which make it in use. Cloudflare's name
+	// is unknown; "" means DefaultHostnameService.
+	HostnameService string
+	// HostnameLag is how long a CA stays in use after a PUT removed its
+	// last hostnames, as Cloudflare propagates the change for an unknown
+	// time. 0, the default, means none.
+	HostnameLag time.Duration
 }
 
 // Validate reports the first option that New would reject.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Association is one Cloudflare service that uses a certificate, as the
@@ -33,6 +34,9 @@ type store struct {
 	// ("" for Cloudflare's managed CA), sorted hostnames. Zones belong to
 	// no account: certificate ids are unique across accounts.
 	zones map[string]map[string][]string
+	// inUseUntil is when a CA whose hostnames were all removed stops being
+	// in use (Options.HostnameLag).
+	inUseUntil map[string]time.Time
 }
 
 type account struct {
@@ -44,7 +48,8 @@ type account struct {
 }
 
 func newStore(allowDuplicates bool) *store {
-	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates, zones: map[string]map[string][]string{}}
+	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates,
+		zones: map[string]map[string][]string{}, inUseUntil: map[string]time.Time{}}
 }
 
 // accountLocked returns the account, creating it when create is set; the
@@ -127,31 +132,38 @@ func (st *store) list(accountID string, types []string) []Certificate {
 }
 
 // deleteUnlessInUse mirrors the API's promise: the certificate goes away
-// only when no service uses it.
-func (st *store) deleteUnlessInUse(accountID, certID string) (Certificate, error) {
+// only when no service uses it, hostname associations included.
+func (st *store) deleteUnlessInUse(accountID, certID string, now time.Time) (Certificate, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a, i, err := st.locateLocked(accountID, certID)
 	if err != nil {
 		return Certificate{}, err
 	}
-	if len(a.associations[certID]) > 0 {
+	if len(a.associations[certID]) > 0 || st.hostnamesInUseLocked(certID, now) {
 		return Certificate{}, errInUse
 	}
 	deleted := a.certs[i]
 	a.certs = slices.Delete(a.certs, i, i+1)
 	delete(a.associations, certID)
+	delete(st.inUseUntil, certID)
 	return deleted.clone(), nil
 }
 
-func (st *store) associations(accountID, certID string) ([]Association, error) {
+// associations lists the associations a test set, then one named
+// hostnameService while the CA's hostnames make it in use at now.
+func (st *store) associations(accountID, certID string, now time.Time, hostnameService string) ([]Association, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a, _, err := st.locateLocked(accountID, certID)
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(a.associations[certID]), nil
+	assoc := slices.Clone(a.associations[certID])
+	if st.hostnamesInUseLocked(certID, now) {
+		assoc = append(assoc, Association{Service: hostnameService, Status: "active"})
+	}
+	return assoc, nil
 }
 
 func (st *store) setAssociations(accountID, certID string, assoc []Association) {
@@ -204,6 +216,7 @@ func (st *store) reset() {
 	defer st.mu.Unlock()
 	clear(st.accounts)
 	clear(st.zones)
+	clear(st.inUseUntil)
 }
 
 // Certificates returns a snapshot of an account's certificates in upload
@@ -253,7 +266,8 @@ func (s *Server) SetAssociations(accountID, certID string, assoc []Association) 
 }
 
 // ClearAssociations removes the associations of every certificate in every
-// account, and cancels the drains the control API scheduled.
+// account, and cancels the drains the control API scheduled. Hostname
+// associations are API state and stay.
 func (s *Server) ClearAssociations() {
 	s.cancelDrains()
 	s.store.clearAssociations()
