@@ -37,6 +37,8 @@ import (
 //	       windows.
 //	GET    /__emulator/certificates?account_id={account_id}
 //	       the account's certificates with their associations.
+//	GET    /__emulator/coverage
+//	       Coverage: {"zone_id/hostname": fewest CAs that covered it}.
 //
 // The control API needs the same credentials as the API (Authorization:
 // Bearer <token>, or X-Auth-Email and X-Auth-Key) and answers 403 without
@@ -85,6 +87,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		byMethod = map[string]func(){http.MethodPost: func() { s.controlReset(w) }}
 	case rest == "/certificates":
 		byMethod = map[string]func(){http.MethodGet: func() { s.controlCertificates(w, r) }}
+	case rest == "/coverage":
+		byMethod = map[string]func(){http.MethodGet: func() { writeResult(w, s.Coverage(), nil) }}
 	case len(parts) == 5 && parts[0] == "accounts" && parts[1] != "" && parts[2] == "mtls_certificates" &&
 		parts[3] != "" && parts[4] == "associations":
 		byMethod = map[string]func(){

@@ -65,6 +65,7 @@ func TestControlNeedsCredentials(t *testing.T) {
 		{http.MethodGet, "/requests", nil},
 		{http.MethodPost, "/reset", nil},
 		{http.MethodGet, "/certificates?account_id=" + testAccount, nil},
+		{http.MethodGet, "/coverage", nil},
 		{http.MethodGet, "/nowhere", nil},
 	}
 	for name, auth := range map[string]func(*http.Request){
@@ -455,6 +456,7 @@ func TestControlRouting(t *testing.T) {
 		{http.MethodPost, "/requests", "GET"},
 		{http.MethodGet, "/reset", "POST"},
 		{http.MethodDelete, "/certificates", "GET"},
+		{http.MethodPut, "/coverage", "GET"},
 		{http.MethodGet, controlAssocPath(testAccount, "x"), "DELETE, PUT"},
 		{http.MethodPost, controlAssocPath(testAccount, "x"), "DELETE, PUT"},
 	} {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -137,7 +138,7 @@ func (st *store) replaceHostnames(zoneID, certID string, hostnames []string, rel
 	if err := st.checkCALocked(certID); err != nil {
 		return err
 	}
-	had := st.hasHostnamesLocked(certID)
+	had, before := st.hasHostnamesLocked(certID), st.zones[zoneID][certID]
 	zone := st.zones[zoneID]
 	if zone == nil {
 		zone = map[string][]string{}
@@ -151,7 +152,40 @@ func (st *store) replaceHostnames(zoneID, certID string, hostnames []string, rel
 	if certID != "" && had && !st.hasHostnamesLocked(certID) {
 		st.inUseUntil[certID] = releaseAt
 	}
+	st.auditCoverageLocked(zoneID, before)
+	st.auditCoverageLocked(zoneID, hostnames)
 	return nil
+}
+
+// auditCoverageLocked records how many CAs of a zone now cover each of
+// hostnames. The lag plays no part: a CA that lost a hostname no longer
+// covers it, whatever the associations endpoint still says.
+func (st *store) auditCoverageLocked(zoneID string, hostnames []string) {
+	for _, h := range hostnames {
+		n := 0
+		for _, covered := range st.zones[zoneID] {
+			if _, found := slices.BinarySearch(covered, h); found {
+				n++
+			}
+		}
+		key := zoneID + "/" + h
+		if fewest, seen := st.fewest[key]; seen {
+			st.fewest[key] = min(fewest, n)
+		} else if n > 0 {
+			st.fewest[key] = n
+		}
+	}
+}
+
+// Coverage audits hostname associations: for each hostname ever associated
+// in a zone, keyed "zone_id/hostname", the fewest CAs (the managed CA
+// included) that covered it at any moment since it was first covered. 0
+// means it was left without a CA at some point, as when a rotation removes
+// the old CA before the new one is associated. Reset clears it.
+func (s *Server) Coverage() map[string]int {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return maps.Clone(s.store.fewest)
 }
 
 func (st *store) hasHostnamesLocked(certID string) bool {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -237,4 +238,59 @@ func TestHostnameLag(t *testing.T) {
 	inUse("29s after the second removal", true)
 	clock.Advance(time.Second)
 	inUse("30s after the second removal", false)
+}
+
+// TestCoverage: the audit keeps, per zone and hostname, the fewest CAs that
+// covered it at once since it was first covered.
+func TestCoverage(t *testing.T) {
+	emu := startEmulator(t, testOptions())
+	c := newClient(t, emu)
+	newCA := func(name string) string {
+		return c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA(name).PEM}).ID
+	}
+	oldCA, newCAID, deletedCA := newCA("old CA"), newCA("new CA"), newCA("deleted CA")
+	key := func(zone, hostname string) string { return zone + "/" + hostname }
+
+	// Rotation in the safe order: the new CA first, then the old one goes.
+	c.putHostnames(t, testZone, oldCA, "safe.example.com", "unsafe.example.com", "dropped.example.com")
+	c.putHostnames(t, testZone, newCAID, "safe.example.com")
+	c.putHostnames(t, testZone, oldCA, "unsafe.example.com", "dropped.example.com")
+	// In the unsafe order: the old CA goes, then the new one comes.
+	c.putHostnames(t, testZone, oldCA, "dropped.example.com")
+	c.putHostnames(t, testZone, newCAID, "safe.example.com", "unsafe.example.com")
+	// A hostname whose CA is deleted; one in another zone, covered by two.
+	c.putHostnames(t, otherZone, deletedCA, "deleted.example.com")
+	c.putHostnames(t, otherZone, deletedCA)
+	wantOK(t, c.do(http.MethodDelete, certPath(testAccount, deletedCA), nil))
+	c.putHostnames(t, otherZone, oldCA, "safe.example.com")
+	c.putHostnames(t, otherZone, "", "safe.example.com") // the managed CA counts too
+	c.putHostnames(t, testZone, oldCA)
+
+	want := map[string]int{
+		key(testZone, "safe.example.com"):     1,
+		key(testZone, "unsafe.example.com"):   0,
+		key(testZone, "dropped.example.com"):  0,
+		key(otherZone, "deleted.example.com"): 0,
+		key(otherZone, "safe.example.com"):    1,
+	}
+	if got := emu.Coverage(); !maps.Equal(got, want) {
+		t.Errorf("Coverage() = %v, want %v", got, want)
+	}
+	ctl := controlClient(t, emu)
+	r := ctl.do(http.MethodGet, "/coverage", nil)
+	wantOK(t, r)
+	var got map[string]int
+	if err := json.Unmarshal(r.env.Result, &got); err != nil || !maps.Equal(got, want) {
+		t.Errorf("GET /coverage = %s (%v), want %v", r.env.Result, err, want)
+	}
+
+	// Once a hostname has two CAs, losing one leaves the audit at 1.
+	c.putHostnames(t, otherZone, oldCA)
+	if got := emu.Coverage()[key(otherZone, "safe.example.com")]; got != 1 {
+		t.Errorf("coverage of a hostname that kept the managed CA: %d, want 1", got)
+	}
+	emu.Reset()
+	if got := emu.Coverage(); len(got) != 0 {
+		t.Errorf("Coverage() after Reset = %v, want empty", got)
+	}
 }

@@ -37,6 +37,9 @@ type store struct {
 	// inUseUntil is when a CA whose hostnames were all removed stops being
 	// in use (Options.HostnameLag).
 	inUseUntil map[string]time.Time
+	// fewest is the coverage audit: for each "zone/hostname" ever covered,
+	// the fewest CAs that covered it at once since.
+	fewest map[string]int
 }
 
 type account struct {
@@ -49,7 +52,7 @@ type account struct {
 
 func newStore(allowDuplicates bool) *store {
 	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates,
-		zones: map[string]map[string][]string{}, inUseUntil: map[string]time.Time{}}
+		zones: map[string]map[string][]string{}, inUseUntil: map[string]time.Time{}, fewest: map[string]int{}}
 }
 
 // accountLocked returns the account, creating it when create is set; the
@@ -217,6 +220,7 @@ func (st *store) reset() {
 	clear(st.accounts)
 	clear(st.zones)
 	clear(st.inUseUntil)
+	clear(st.fewest)
 }
 
 // Certificates returns a snapshot of an account's certificates in upload
