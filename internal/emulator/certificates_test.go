@@ -288,6 +288,9 @@ func TestOptionsValidate(t *testing.T) {
 		"CA limit":              {Options{APIToken: "t", CALimit: 5, CALimitStatus: 409}, true},
 		"negative CA limit":     {Options{APIToken: "t", CALimit: -1}, false},
 		"CA limit status 5XX":   {Options{APIToken: "t", CALimitStatus: 503}, false},
+		"hostname options":      {Options{APIToken: "t", HostnameService: "mtls", HostnameLag: time.Minute}, true},
+		"negative hostname lag": {Options{APIToken: "t", HostnameLag: -1}, false},
+		"service with spaces":   {Options{APIToken: "t", HostnameService: "api shield "}, false},
 	} {
 		if err := tc.opts.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: Validate() = %v", name, err)

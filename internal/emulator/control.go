@@ -34,11 +34,16 @@ import (
 //	       request counts by route, and the rate limit's stats when one is set.
 //	POST   /__emulator/reset
 //	       Reset: no certificates, associations, faults, counts or rate-limit
-//	       windows.
+//	       windows, and the settings below as the options set them.
 //	GET    /__emulator/certificates?account_id={account_id}
 //	       the account's certificates with their associations.
 //	GET    /__emulator/coverage
 //	       Coverage: {"zone_id/hostname": fewest CAs that covered it}.
+//	GET    /__emulator/settings
+//	PATCH  the same path, {"ca_limit": 5, "ca_limit_status": 409,
+//	       "hostname_service": "api_shield", "hostname_lag": "30s"}
+//	       reads or changes the options of the same names (CALimit...);
+//	       a PATCH sets only the fields it carries, and Reset restores them.
 //
 // The control API needs the same credentials as the API (Authorization:
 // Bearer <token>, or X-Auth-Email and X-Auth-Key) and answers 403 without
@@ -87,6 +92,9 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		byMethod = map[string]func(){http.MethodPost: func() { s.controlReset(w) }}
 	case rest == "/certificates":
 		byMethod = map[string]func(){http.MethodGet: func() { s.controlCertificates(w, r) }}
+	case rest == "/settings":
+		handle := func() { s.controlSettings(w, r) }
+		byMethod = map[string]func(){http.MethodGet: handle, http.MethodPatch: handle}
 	case rest == "/coverage":
 		byMethod = map[string]func(){http.MethodGet: func() { writeResult(w, s.Coverage(), nil) }}
 	case len(parts) == 5 && parts[0] == "accounts" && parts[1] != "" && parts[2] == "mtls_certificates" &&

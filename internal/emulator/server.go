@@ -524,9 +524,13 @@ func (s *Server) ResetCounts() {
 }
 
 // Reset returns the emulator to its freshly built state: no certificates,
-// associations, faults or counts, and no rate-limit windows, blocks or
-// counters, and no associations waiting to be drained.
+// associations (hostnames and their coverage audit included), faults or
+// counts, no rate-limit windows, blocks or counters, no associations
+// waiting to be drained, and the settings of its Options.
 func (s *Server) Reset() {
+	s.settingsMu.Lock()
+	s.settings = s.opts.settings().withDefaults()
+	s.settingsMu.Unlock()
 	s.cancelDrains()
 	s.store.reset()
 	s.ClearFaults()

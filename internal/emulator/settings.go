@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -56,4 +57,53 @@ func (s *Server) currentSettings() settings {
 
 func caLimitReached(status int) *Error {
 	return &Error{Status: status, Code: CodeCALimit, Message: MessageCALimit}
+}
+
+// settingsJSON is the control API's form of the settings; a PATCH sets the
+// fields it carries. 0 and "" mean the default, as in Options.
+type settingsJSON struct {
+	CALimit         *int    `json:"ca_limit"`
+	CALimitStatus   *int    `json:"ca_limit_status"`
+	HostnameService *string `json:"hostname_service"`
+	// HostnameLag is a Go duration such as "30s".
+	HostnameLag *string `json:"hostname_lag"`
+}
+
+func (s *Server) controlSettings(w http.ResponseWriter, r *http.Request) {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	if r.Method == http.MethodPatch {
+		var req settingsJSON
+		if apiErr := decodeControl(w, r, &req); apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+		next := s.settings
+		if req.CALimit != nil {
+			next.caLimit = *req.CALimit
+		}
+		if req.CALimitStatus != nil {
+			next.caLimitStatus = *req.CALimitStatus
+		}
+		if req.HostnameService != nil {
+			next.hostnameService = *req.HostnameService
+		}
+		if req.HostnameLag != nil {
+			lag, apiErr := parseControlDuration("hostname_lag", *req.HostnameLag)
+			if apiErr != nil {
+				writeError(w, apiErr)
+				return
+			}
+			next.hostnameLag = lag
+		}
+		if err := next.validate(); err != nil {
+			writeError(w, newError(http.StatusBadRequest, CodeInvalidRequestBody, "%s", err))
+			return
+		}
+		s.settings = next.withDefaults()
+	}
+	st := s.settings
+	lag := st.hostnameLag.String()
+	writeResult(w, settingsJSON{CALimit: &st.caLimit, CALimitStatus: &st.caLimitStatus,
+		HostnameService: &st.hostnameService, HostnameLag: &lag}, nil)
 }
