@@ -177,17 +177,6 @@ func (st *store) auditCoverageLocked(zoneID string, hostnames []string) {
 	}
 }
 
-// Coverage audits hostname associations: for each hostname ever associated
-// in a zone, keyed "zone_id/hostname", the fewest CAs (the managed CA
-// included) that covered it at any moment since it was first covered. 0
-// means it was left without a CA at some point, as when a rotation removes
-// the old CA before the new one is associated. Reset clears it.
-func (s *Server) Coverage() map[string]int {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	return maps.Clone(s.store.fewest)
-}
-
 func (st *store) hasHostnamesLocked(certID string) bool {
 	for _, zone := range st.zones {
 		if len(zone[certID]) > 0 {
@@ -201,4 +190,15 @@ func (st *store) hasHostnamesLocked(certID string) bool {
 // the lag after their removal, make it in use at now.
 func (st *store) hostnamesInUseLocked(certID string, now time.Time) bool {
 	return st.hasHostnamesLocked(certID) || now.Before(st.inUseUntil[certID])
+}
+
+// Coverage audits hostname associations: for each hostname ever associated
+// in a zone, keyed "zone_id/hostname", the fewest CAs (the managed CA
+// included) that covered it at any moment since it was first covered. 0
+// means it was left without a CA at some point, as when a rotation removes
+// the old CA before the new one is associated. Reset clears it.
+func (s *Server) Coverage() map[string]int {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return maps.Clone(s.store.fewest)
 }

@@ -70,14 +70,17 @@ type settingsJSON struct {
 }
 
 func (s *Server) controlSettings(w http.ResponseWriter, r *http.Request) {
-	s.settingsMu.Lock()
-	defer s.settingsMu.Unlock()
+	var req settingsJSON
 	if r.Method == http.MethodPatch {
-		var req settingsJSON
+		// Read before locking, so a slow client cannot hold up the API.
 		if apiErr := decodeControl(w, r, &req); apiErr != nil {
 			writeError(w, apiErr)
 			return
 		}
+	}
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	if r.Method == http.MethodPatch {
 		next := s.settings
 		if req.CALimit != nil {
 			next.caLimit = *req.CALimit
