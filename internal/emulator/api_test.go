@@ -237,6 +237,48 @@ func TestDuplicateUpload(t *testing.T) {
 	}
 }
 
+// TestCALimit: over the quota a CA upload is refused and nothing stored;
+// leaves, Access's CAs and other accounts do not count.
+func TestCALimit(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		status, wantStatus int
+	}{
+		{"default status", 0, DefaultCALimitStatus},
+		{"configured status", http.StatusForbidden, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOptions()
+			opts.CALimit, opts.CALimitStatus = 2, tc.status
+			emu := startEmulator(t, opts)
+			c := newClient(t, emu)
+			if _, err := emu.AddCertificate(testAccount, "", true, testcerts.NewCA("access CA").PEM, TypeAccessManaged); err != nil {
+				t.Fatal(err)
+			}
+			kept := testcerts.NewCA("kept CA")
+			first := c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("first CA").PEM})
+			c.upload(testAccount, uploadBody{CA: true, Certificates: kept.PEM})
+			c.upload(testAccount, uploadBody{Certificates: kept.Issue("leaf").PEM})
+
+			r := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("third CA").PEM})
+			wantError(t, r, tc.wantStatus, CodeCALimit)
+			if r.env.Errors[0].Message != MessageCALimit {
+				t.Errorf("message %q, want %q", r.env.Errors[0].Message, MessageCALimit)
+			}
+			if n := emu.CertificateCount(testAccount); n != 4 {
+				t.Errorf("account holds %d certificates after the refusal, want 4", n)
+			}
+			// A duplicate is still a duplicate, and other accounts have their own quota.
+			wantError(t, c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: kept.PEM}),
+				http.StatusBadRequest, CodeDuplicateCertificate)
+			c.upload(otherAccount, uploadBody{CA: true, Certificates: kept.PEM})
+
+			wantOK(t, c.do(http.MethodDelete, certPath(testAccount, first.ID), nil))
+			c.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("replacement CA").PEM})
+		})
+	}
+}
+
 func TestConcurrentUploadsOfOneCertificate(t *testing.T) {
 	ca := testcerts.NewCA("emulator test CA")
 	emu := startEmulator(t, testOptions())

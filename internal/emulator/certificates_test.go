@@ -285,6 +285,12 @@ func TestOptionsValidate(t *testing.T) {
 		"in-use status not 4XX": {Options{APIToken: "t", InUseStatus: 500}, false},
 		"in-use code too small": {Options{APIToken: "t", InUseCode: 999}, false},
 		"negative latency":      {Options{APIToken: "t", Latency: -1}, false},
+		"CA limit":              {Options{APIToken: "t", CALimit: 5, CALimitStatus: 409}, true},
+		"negative CA limit":     {Options{APIToken: "t", CALimit: -1}, false},
+		"CA limit status 5XX":   {Options{APIToken: "t", CALimitStatus: 503}, false},
+		"hostname options":      {Options{APIToken: "t", HostnameService: "mtls", HostnameLag: time.Minute}, true},
+		"negative hostname lag": {Options{APIToken: "t", HostnameLag: -1}, false},
+		"service with spaces":   {Options{APIToken: "t", HostnameService: "api shield "}, false},
 	} {
 		if err := tc.opts.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: Validate() = %v", name, err)

@@ -34,9 +34,16 @@ import (
 //	       request counts by route, and the rate limit's stats when one is set.
 //	POST   /__emulator/reset
 //	       Reset: no certificates, associations, faults, counts or rate-limit
-//	       windows.
+//	       windows, and the settings below as the options set them.
 //	GET    /__emulator/certificates?account_id={account_id}
 //	       the account's certificates with their associations.
+//	GET    /__emulator/coverage
+//	       Coverage: {"zone_id/hostname": fewest CAs that covered it}.
+//	GET    /__emulator/settings
+//	PATCH  the same path, {"ca_limit": 5, "ca_limit_status": 409,
+//	       "hostname_service": "api_shield", "hostname_lag": "30s"}
+//	       reads or changes the options of the same names (CALimit...);
+//	       a PATCH sets only the fields it carries, and Reset restores them.
 //
 // The control API needs the same credentials as the API (Authorization:
 // Bearer <token>, or X-Auth-Email and X-Auth-Key) and answers 403 without
@@ -85,6 +92,11 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		byMethod = map[string]func(){http.MethodPost: func() { s.controlReset(w) }}
 	case rest == "/certificates":
 		byMethod = map[string]func(){http.MethodGet: func() { s.controlCertificates(w, r) }}
+	case rest == "/settings":
+		handle := func() { s.controlSettings(w, r) }
+		byMethod = map[string]func(){http.MethodGet: handle, http.MethodPatch: handle}
+	case rest == "/coverage":
+		byMethod = map[string]func(){http.MethodGet: func() { writeResult(w, s.Coverage(), nil) }}
 	case len(parts) == 5 && parts[0] == "accounts" && parts[1] != "" && parts[2] == "mtls_certificates" &&
 		parts[3] != "" && parts[4] == "associations":
 		byMethod = map[string]func(){
@@ -160,8 +172,8 @@ type associationsResult struct {
 }
 
 func (s *Server) controlSetAssociations(w http.ResponseWriter, r *http.Request, accountID, certID string) {
-	if !validAccountID(accountID) {
-		writeError(w, invalidAccountID(r.URL.Path))
+	if !validIdentifier(accountID) {
+		writeError(w, invalidIdentifier(r.URL.Path))
 		return
 	}
 	var req associationsRequest
@@ -216,8 +228,8 @@ func (s *Server) controlSetAssociations(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) controlDrainAssociations(w http.ResponseWriter, r *http.Request, accountID, certID string) {
-	if !validAccountID(accountID) {
-		writeError(w, invalidAccountID(r.URL.Path))
+	if !validIdentifier(accountID) {
+		writeError(w, invalidIdentifier(r.URL.Path))
 		return
 	}
 	if _, err := s.setAssociationsDraining(accountID, certID, nil, 0); err != nil {
@@ -312,6 +324,9 @@ var routeMethods = map[string]string{
 	RouteGet:          http.MethodGet,
 	RouteDelete:       http.MethodDelete,
 	RouteAssociations: http.MethodGet,
+
+	RouteHostnameAssociationsGet: http.MethodGet,
+	RouteHostnameAssociationsPut: http.MethodPut,
 }
 
 func (req faultRequest) fault() (Fault, *Error) {
@@ -414,14 +429,14 @@ type controlCertificate struct {
 
 func (s *Server) controlCertificates(w http.ResponseWriter, r *http.Request) {
 	accountID := r.URL.Query().Get("account_id")
-	if !validAccountID(accountID) {
+	if !validIdentifier(accountID) {
 		writeError(w, newError(http.StatusBadRequest, CodeInvalidQuery,
 			"account_id must be an account id of 32 lowercase hex digits, got %q", accountID))
 		return
 	}
 	out := []controlCertificate{}
 	for _, c := range s.store.list(accountID, nil) {
-		assoc, err := s.store.associations(accountID, c.ID)
+		assoc, err := s.store.associations(accountID, c.ID, s.opts.Now(), s.currentSettings().hostnameService)
 		if err != nil {
 			continue // deleted since the list
 		}

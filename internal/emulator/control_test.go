@@ -65,6 +65,8 @@ func TestControlNeedsCredentials(t *testing.T) {
 		{http.MethodGet, "/requests", nil},
 		{http.MethodPost, "/reset", nil},
 		{http.MethodGet, "/certificates?account_id=" + testAccount, nil},
+		{http.MethodGet, "/coverage", nil},
+		{http.MethodPatch, "/settings", `{"ca_limit":1}`},
 		{http.MethodGet, "/nowhere", nil},
 	}
 	for name, auth := range map[string]func(*http.Request){
@@ -90,6 +92,9 @@ func TestControlNeedsCredentials(t *testing.T) {
 	}
 	if got := apiAssociations(t, api, testAccount, id); len(got) != 1 || got[0] != gatewayActive[0] {
 		t.Errorf("associations after refused control requests: %+v", got)
+	}
+	if st := emu.currentSettings(); st.caLimit != 0 {
+		t.Errorf("CA limit %d after a refused PATCH of the settings", st.caLimit)
 	}
 	// The associations read above is the only request since.
 	countsBefore[RouteAssociations]++
@@ -380,7 +385,8 @@ func TestControlRequestsAndReset(t *testing.T) {
 		return result.Counts, result.RateLimit
 	}
 	counts, rateLimit := readCounts()
-	want := map[string]int{RouteList: 2, RouteUpload: 1, RouteGet: 1, RouteDelete: 0, RouteAssociations: 0}
+	want := map[string]int{RouteList: 2, RouteUpload: 1, RouteGet: 1, RouteDelete: 0, RouteAssociations: 0,
+		RouteHostnameAssociationsGet: 0, RouteHostnameAssociationsPut: 0}
 	if len(counts) != len(want) {
 		t.Errorf("counts %v, want %v", counts, want)
 	}
@@ -454,6 +460,8 @@ func TestControlRouting(t *testing.T) {
 		{http.MethodPost, "/requests", "GET"},
 		{http.MethodGet, "/reset", "POST"},
 		{http.MethodDelete, "/certificates", "GET"},
+		{http.MethodPut, "/coverage", "GET"},
+		{http.MethodPut, "/settings", "GET, PATCH"},
 		{http.MethodGet, controlAssocPath(testAccount, "x"), "DELETE, PUT"},
 		{http.MethodPost, controlAssocPath(testAccount, "x"), "DELETE, PUT"},
 	} {
@@ -476,4 +484,52 @@ func TestControlRouting(t *testing.T) {
 	wantError(t, outside.do(http.MethodGet, "/__emulatorx/requests", nil), http.StatusNotFound, CodeNoRouteForURI)
 	outside.auth = noAuth
 	wantError(t, outside.do(http.MethodGet, "/__emulatorx/requests", nil), http.StatusBadRequest, CodeInvalidHeaders)
+}
+
+// TestControlSettings: the options a PATCH changes take effect at once;
+// refused changes and Reset leave the options' values.
+func TestControlSettings(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	opts := testOptions()
+	opts.Now = clock.Now
+	emu := startEmulator(t, opts)
+	api := newClient(t, emu)
+	ctl := controlClient(t, emu)
+	readSettings := func(r apiResponse) string {
+		t.Helper()
+		wantOK(t, r)
+		return string(r.env.Result)
+	}
+	defaults := `{"ca_limit":0,"ca_limit_status":400,"hostname_service":"api_shield","hostname_lag":"0s"}`
+	if got := readSettings(ctl.do(http.MethodGet, "/settings", nil)); got != defaults {
+		t.Errorf("settings %s, want %s", got, defaults)
+	}
+
+	for _, body := range []string{`{"ca_limit":-1}`, `{"ca_limit_status":500}`, `{"hostname_lag":"soon"}`,
+		`{"hostname_lag":"-1s"}`, `{"hostname_service":" x"}`, `{"ca_limit":"1"}`, `{"quota":1}`, `[]`} {
+		wantError(t, ctl.do(http.MethodPatch, "/settings", body), http.StatusBadRequest, CodeInvalidRequestBody)
+	}
+	changed := `{"ca_limit":1,"ca_limit_status":409,"hostname_service":"mtls","hostname_lag":"1m0s"}`
+	if got := readSettings(ctl.do(http.MethodPatch, "/settings", changed)); got != changed {
+		t.Errorf("settings after PATCH %s, want %s", got, changed)
+	}
+	if got := readSettings(ctl.do(http.MethodPatch, "/settings", `{"ca_limit_status":0}`)); !strings.Contains(got, `"ca_limit":1,"ca_limit_status":400,`) {
+		t.Errorf("a PATCH of one field: settings %s", got)
+	}
+	wantOK(t, ctl.do(http.MethodPatch, "/settings", `{"ca_limit_status":409}`))
+
+	ca := api.upload(testAccount, uploadBody{CA: true, Certificates: testcerts.NewCA("emulator test CA").PEM}).ID
+	wantError(t, api.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("second CA").PEM}),
+		http.StatusConflict, CodeCALimit)
+	api.putHostnames(t, testZone, ca, "a.example.com")
+	api.putHostnames(t, testZone, ca)
+	clock.Advance(59 * time.Second)
+	if got := apiAssociations(t, api, testAccount, ca); len(got) != 1 || got[0] != (Association{Service: "mtls", Status: "active"}) {
+		t.Errorf("associations %v 59s into a 1m lag, want the hostnames' as mtls", got)
+	}
+
+	wantOK(t, ctl.do(http.MethodPost, "/reset", nil))
+	if got := readSettings(ctl.do(http.MethodGet, "/settings", nil)); got != defaults {
+		t.Errorf("settings after reset %s, want %s", got, defaults)
+	}
 }

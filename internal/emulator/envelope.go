@@ -25,11 +25,22 @@ const (
 	CodeUnparsablePrivateKey = 1413
 	// CodeKeyMismatch: private_key does not belong to the first certificate.
 	CodeKeyMismatch = 1414
+	// CodeNotCA: hostnames associated with a certificate that is not a CA.
+	CodeNotCA = 1415
+	// CodeInvalidHostname: a hostname that is not a lowercase DNS name
+	// (a scheme, port, path, space or capital letter in it).
+	CodeInvalidHostname = 1416
 	// CodeDuplicateCertificate (documented): the same certificates are already
 	// stored in the account.
 	CodeDuplicateCertificate = 1471
 	// CodeCertificateNotFound (documented): unknown certificate id.
 	CodeCertificateNotFound = 1472
+	// CodeCALimit (documented): an upload of a CA certificate over the
+	// account's quota (Options.CALimit).
+	CodeCALimit = 1489
+	// DefaultCALimitStatus is the HTTP status paired with CodeCALimit unless
+	// Options.CALimitStatus says otherwise; the real one is undocumented.
+	DefaultCALimitStatus = http.StatusBadRequest
 	// DefaultInUseCode is sent when deleting a certificate that has
 	// associations, unless Options.InUseCode says otherwise. The real code is
 	// undocumented, which is why it is configurable.
@@ -65,6 +76,7 @@ const (
 	MessageCertificateNotFound   = "Certificate not found"
 	MessageInUse                 = "The certificate is in use by one or more Cloudflare services"
 	MessageRateLimited           = "Please wait and consider throttling your request speed"
+	MessageCALimit               = "Hit maximum CA cert allocation."
 )
 
 // Error is one failed API call as the emulator reports it: an HTTP status and

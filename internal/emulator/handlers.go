@@ -99,7 +99,14 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, accountID 
 		writeError(w, apiErr)
 		return
 	}
-	if err := s.store.insert(accountID, c); err != nil {
+	// A duplicate is refused before the quota: the upload would not add a
+	// CA. Which check Cloudflare makes first is unknown.
+	st := s.currentSettings()
+	switch err := s.store.insert(accountID, c, st.caLimit); {
+	case errors.Is(err, errCALimit):
+		writeError(w, caLimitReached(st.caLimitStatus))
+		return
+	case err != nil:
 		writeError(w, duplicateCertificate())
 		return
 	}
@@ -110,13 +117,8 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, accountID 
 
 func decodeUpload(w http.ResponseWriter, r *http.Request) (uploadRequest, *Error) {
 	var req uploadRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUploadBytes))
-	if err := dec.Decode(&req); err != nil {
-		return req, uploadBodyError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return req, newError(http.StatusBadRequest, CodeInvalidRequestBody,
-			"Request body must hold a single JSON object")
+	if apiErr := decodeBody(w, r, &req); apiErr != nil {
+		return req, apiErr
 	}
 	if req.CA == nil {
 		return req, newError(http.StatusBadRequest, CodeMissingField,
@@ -129,7 +131,23 @@ func decodeUpload(w http.ResponseWriter, r *http.Request) (uploadRequest, *Error
 	return req, nil
 }
 
-func uploadBodyError(err error) *Error {
+// decodeBody reads a request body that must be a single JSON object into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) *Error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUploadBytes))
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return newError(http.StatusBadRequest, CodeInvalidRequestBody,
+			"Request body must hold a single JSON object")
+	}
+	return nil
+}
+
+// bodyFieldTypes names the JSON type of body fields that are not strings.
+var bodyFieldTypes = map[string]string{"ca": "boolean", "hostnames": "list of strings"}
+
+func bodyError(err error) *Error {
 	var tooLarge *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {
@@ -139,9 +157,9 @@ func uploadBodyError(err error) *Error {
 		return newError(http.StatusRequestEntityTooLarge, CodeInvalidRequestBody,
 			"Request body is larger than %d bytes", tooLarge.Limit)
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		want := "string"
-		if typeErr.Field == "ca" {
-			want = "boolean"
+		want := bodyFieldTypes[typeErr.Field]
+		if want == "" {
+			want = "string"
 		}
 		return newError(http.StatusBadRequest, CodeInvalidRequestBody,
 			"%s must be a JSON %s, not %s", typeErr.Field, want, typeErr.Value)
@@ -170,7 +188,7 @@ func (s *Server) handleGet(w http.ResponseWriter, accountID, certID string) {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, accountID, certID string) {
-	c, err := s.store.deleteUnlessInUse(accountID, certID)
+	c, err := s.store.deleteUnlessInUse(accountID, certID, s.opts.Now())
 	switch {
 	case errors.Is(err, errInUse):
 		writeError(w, &Error{Status: s.opts.InUseStatus, Code: s.opts.InUseCode, Message: MessageInUse})
@@ -187,7 +205,7 @@ func (s *Server) handleAssociations(w http.ResponseWriter, r *http.Request, acco
 		writeError(w, apiErr)
 		return
 	}
-	assoc, err := s.store.associations(accountID, certID)
+	assoc, err := s.store.associations(accountID, certID, s.opts.Now(), s.currentSettings().hostnameService)
 	if err != nil {
 		writeError(w, certificateNotFound())
 		return

@@ -343,7 +343,7 @@ func TestResponsesConformToSeedSchema(t *testing.T) {
 	upload := c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: ca.PEM, Name: "example_ca_cert"})
 	wantOK(t, upload)
 	id := upload.certificate(t).ID
-	c.upload(testAccount, uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM})
+	leafID := c.upload(testAccount, uploadBody{Certificates: leaf.PEM, PrivateKey: leaf.KeyPEM}).ID
 	emu.SetAssociations(testAccount, id, []Association{{Service: "gateway", Status: "pending_deployment"}})
 
 	// Objects: the full 200 schema of DELETE, whose result is a certificate.
@@ -361,6 +361,20 @@ func TestResponsesConformToSeedSchema(t *testing.T) {
 	}
 	wantValid(t, "associations 200", s.envelope, c.do(http.MethodGet, certPath(testAccount, id)+"/associations", nil).raw)
 
+	// Hostname associations: the shared envelope, and a result shaped as
+	// the SDK's HostnameAssociationGetResponse and UpdateResponse, which the
+	// seed does not cover.
+	hostnamesSchema := map[string]any{"type": "object", "required": []any{"hostnames"}, "properties": map[string]any{
+		"hostnames": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}}
+	for name, r := range map[string]apiResponse{
+		"hostnames PUT 200":        c.do(http.MethodPut, hostnamesPath(testZone), hostnamesBody{Hostnames: []string{"a.example.com"}, CertID: id}),
+		"hostnames GET 200":        c.do(http.MethodGet, hostnamesPath(testZone)+"?mtls_certificate_id="+id, nil),
+		"managed CA hostnames GET": c.do(http.MethodGet, hostnamesPath(testZone), nil),
+	} {
+		wantValid(t, name, s.envelope, r.raw)
+		wantValid(t, name+" result", hostnamesSchema, r.env.Result)
+	}
+
 	// Failures: the failure member of the 4XX schema.
 	failures := map[string]apiResponse{
 		"delete in use":      c.do(http.MethodDelete, certPath(testAccount, id), nil),
@@ -372,9 +386,14 @@ func TestResponsesConformToSeedSchema(t *testing.T) {
 		"invalid account":    c.do(http.MethodGet, certsPath("acct"), nil),
 		"no route":           c.do(http.MethodGet, "/zones", nil),
 		"method not allowed": c.do(http.MethodPut, certsPath(testAccount), nil),
+		"hostnames bad name": c.do(http.MethodPut, hostnamesPath(testZone), hostnamesBody{Hostnames: []string{"https://a.example.com"}, CertID: id}),
+		"hostnames not a CA": c.do(http.MethodPut, hostnamesPath(testZone), hostnamesBody{Hostnames: []string{}, CertID: leafID}),
+		"hostnames bad zone": c.do(http.MethodGet, hostnamesPath("zone"), nil),
 	}
 	emu.InjectFault(Fault{Route: RouteList, Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	failures["injected 429"] = c.do(http.MethodGet, certsPath(testAccount), nil)
+	wantOK(t, controlClient(t, emu).do(http.MethodPatch, "/settings", `{"ca_limit":1}`))
+	failures["CA quota"] = c.do(http.MethodPost, certsPath(testAccount), uploadBody{CA: true, Certificates: testcerts.NewCA("second CA").PEM})
 	c.auth = noAuth
 	failures["no credentials"] = c.do(http.MethodGet, certsPath(testAccount), nil)
 	c.auth = bearer("wrong")
@@ -388,6 +407,7 @@ func TestResponsesConformToSeedSchema(t *testing.T) {
 	}
 
 	emu.ClearAssociations()
+	wantOK(t, c.do(http.MethodPut, hostnamesPath(testZone), hostnamesBody{Hostnames: []string{}, CertID: id}))
 	del := c.do(http.MethodDelete, certPath(testAccount, id), nil)
 	wantOK(t, del)
 	wantValid(t, "delete 200", s.success, del.raw)

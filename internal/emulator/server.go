@@ -1,6 +1,7 @@
 // Package emulator is a stateful stand-in for Cloudflare's account-level mTLS
-// certificate API (/accounts/{account_id}/mtls_certificates), served over
-// HTTP in-process for acceptance tests and by cmd/mtls-emulator for demos.
+// certificate API (/accounts/{account_id}/mtls_certificates) and the zone
+// hostname associations of its CAs, served over HTTP in-process for
+// acceptance tests and by cmd/mtls-emulator for demos.
 //
 // It shares no code with the provider's API client, so the two can disagree
 // and a test can notice. Where the real API's behavior is unknown, the
@@ -33,13 +34,17 @@ const (
 	RouteGet          = "get"
 	RouteDelete       = "delete"
 	RouteAssociations = "associations"
+	// The zone's hostname associations, read and replaced.
+	RouteHostnameAssociationsGet = "hostname_associations_get"
+	RouteHostnameAssociationsPut = "hostname_associations_put"
 	// RouteOther counts requests that match no route (an unknown path or
 	// method), so that "no request at all" can be checked; faults cannot
 	// aim at it.
 	RouteOther = "other"
 )
 
-var allRoutes = []string{RouteList, RouteUpload, RouteGet, RouteDelete, RouteAssociations}
+var allRoutes = []string{RouteList, RouteUpload, RouteGet, RouteDelete, RouteAssociations,
+	RouteHostnameAssociationsGet, RouteHostnameAssociationsPut}
 
 // Options configures a Server. Credentials must be set explicitly: a server
 // that accepted anything could not catch a client that sends none.
@@ -89,6 +94,21 @@ type Options struct {
 	// Now stamps uploaded_on and the Date header of every answer; nil
 	// means time.Now.
 	Now func() time.Time
+	// CALimit, when above 0, is how many CA certificates an account may
+	// hold (Cloudflare's default is 5); an upload of one more is refused
+	// with CodeCALimit. 0, the default, means no quota.
+	CALimit int
+	// CALimitStatus is the HTTP status of that refusal, which Cloudflare
+	// does not document; 0 means DefaultCALimitStatus.
+	CALimitStatus int
+	// HostnameService is the service the associations endpoint names for a
+	// CA's hostname associations, which make it in use. Cloudflare's name
+	// is unknown; "" means DefaultHostnameService.
+	HostnameService string
+	// HostnameLag is how long a CA stays in use after a PUT removed its
+	// last hostnames, as Cloudflare propagates the change for an unknown
+	// time. 0, the default, means none.
+	HostnameLag time.Duration
 }
 
 // Validate reports the first option that New would reject.
@@ -116,6 +136,9 @@ func (o Options) Validate() error {
 	}
 	if o.Latency < 0 {
 		return fmt.Errorf("emulator: Latency must not be negative")
+	}
+	if err := o.settings().validate(); err != nil {
+		return fmt.Errorf("emulator: %w", err)
 	}
 	if o.RateLimit != nil {
 		if err := o.RateLimit.validate(); err != nil {
@@ -233,6 +256,10 @@ type Server struct {
 	// later; it is taken before the store's lock.
 	drainMu sync.Mutex
 	drains  map[drainKey]*pendingDrain
+
+	// settingsMu guards settings, the options the control API can change.
+	settingsMu sync.Mutex
+	settings   settings
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -259,6 +286,7 @@ func New(opts Options) *Server {
 		counts: map[string]int{},
 		drains: map[drainKey]*pendingDrain{},
 	}
+	s.settings = opts.settings().withDefaults()
 	if opts.RateLimit != nil {
 		s.limiter = newRateLimiter(*opts.RateLimit)
 	}
@@ -326,8 +354,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, m routeMatch) {
-	if !validAccountID(m.accountID) {
-		writeError(w, invalidAccountID(r.URL.Path))
+	owner := m.accountID
+	if m.zoneID != "" {
+		owner = m.zoneID
+	}
+	if !validIdentifier(owner) {
+		writeError(w, invalidIdentifier(r.URL.Path))
 		return
 	}
 	switch m.route {
@@ -341,6 +373,10 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, m routeMatch
 		s.handleDelete(w, m.accountID, m.certID)
 	case RouteAssociations:
 		s.handleAssociations(w, r, m.accountID, m.certID)
+	case RouteHostnameAssociationsGet:
+		s.handleHostnamesGet(w, r, m.zoneID)
+	case RouteHostnameAssociationsPut:
+		s.handleHostnamesPut(w, r, m.zoneID)
 	}
 }
 
@@ -371,9 +407,19 @@ type routeMatch struct {
 	allow     string
 	accountID string
 	certID    string
+	// zoneID is set, and accountID empty, for the zone routes.
+	zoneID string
 }
 
 func matchRoute(path, method string) routeMatch {
+	if rest, ok := strings.CutPrefix(path, PathPrefix+"/zones/"); ok {
+		parts := strings.Split(rest, "/")
+		if len(parts) != 3 || parts[0] == "" || parts[1] != "certificate_authorities" || parts[2] != "hostname_associations" {
+			return routeMatch{}
+		}
+		byMethod := map[string]string{http.MethodGet: RouteHostnameAssociationsGet, http.MethodPut: RouteHostnameAssociationsPut}
+		return routeMatch{pathKnown: true, route: byMethod[method], allow: "GET, PUT", zoneID: parts[0]}
+	}
 	rest, ok := strings.CutPrefix(path, PathPrefix+"/accounts/")
 	if !ok {
 		return routeMatch{}
@@ -403,9 +449,9 @@ func matchRoute(path, method string) routeMatch {
 	return m
 }
 
-// validAccountID accepts what Cloudflare identifiers look like: 32
-// lowercase hex digits.
-func validAccountID(id string) bool {
+// validIdentifier accepts what Cloudflare's account and zone identifiers
+// look like: 32 lowercase hex digits.
+func validIdentifier(id string) bool {
 	if len(id) != 32 {
 		return false
 	}
@@ -417,7 +463,7 @@ func validAccountID(id string) bool {
 	return true
 }
 
-func invalidAccountID(where string) *Error {
+func invalidIdentifier(where string) *Error {
 	return newError(http.StatusBadRequest, CodeNoRoute,
 		"Could not route to %s, perhaps your object identifier is invalid?", where)
 }
@@ -478,9 +524,13 @@ func (s *Server) ResetCounts() {
 }
 
 // Reset returns the emulator to its freshly built state: no certificates,
-// associations, faults or counts, and no rate-limit windows, blocks or
-// counters, and no associations waiting to be drained.
+// associations (hostnames and their coverage audit included), faults or
+// counts, no rate-limit windows, blocks or counters, no associations
+// waiting to be drained, and the settings of its Options.
 func (s *Server) Reset() {
+	s.settingsMu.Lock()
+	s.settings = s.opts.settings().withDefaults()
+	s.settingsMu.Unlock()
 	s.cancelDrains()
 	s.store.reset()
 	s.ClearFaults()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Association is one Cloudflare service that uses a certificate, as the
@@ -19,6 +20,8 @@ var (
 	errNotFound  = errors.New("certificate not found")
 	errDuplicate = errors.New("certificate already exists")
 	errInUse     = errors.New("certificate is in use")
+	errCALimit   = errors.New("the account holds its quota of CA certificates")
+	errNotCA     = errors.New("certificate is not a CA")
 )
 
 // store is the emulator's state: accounts spring into existence, empty, the
@@ -27,6 +30,16 @@ type store struct {
 	mu              sync.Mutex
 	accounts        map[string]*account
 	allowDuplicates bool
+	// zones holds hostname associations: by zone id, then certificate id
+	// ("" for Cloudflare's managed CA), sorted hostnames. Zones belong to
+	// no account: certificate ids are unique across accounts.
+	zones map[string]map[string][]string
+	// inUseUntil is when a CA whose hostnames were all removed stops being
+	// in use (Options.HostnameLag).
+	inUseUntil map[string]time.Time
+	// fewest is the coverage audit: for each "zone/hostname" ever covered,
+	// the fewest CAs that covered it at once since.
+	fewest map[string]int
 }
 
 type account struct {
@@ -38,7 +51,8 @@ type account struct {
 }
 
 func newStore(allowDuplicates bool) *store {
-	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates}
+	return &store{accounts: map[string]*account{}, allowDuplicates: allowDuplicates,
+		zones: map[string]map[string][]string{}, inUseUntil: map[string]time.Time{}, fewest: map[string]int{}}
 }
 
 // accountLocked returns the account, creating it when create is set; the
@@ -68,16 +82,25 @@ func (st *store) locateLocked(accountID, certID string) (*account, int, error) {
 
 // insert stores c unless the account already holds the same certificates,
 // compared as a DER sequence so re-encoded PEM of the same bundle is still a
-// duplicate. Checking and storing under one lock keeps concurrent uploads of
-// one bundle from both succeeding.
-func (st *store) insert(accountID string, c *Certificate) error {
+// duplicate, or c is a CA and the account holds caLimit CAs already (0 means
+// no limit). Checking and storing under one lock keeps concurrent uploads
+// from both succeeding.
+func (st *store) insert(accountID string, c *Certificate, caLimit int) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a := st.accountLocked(accountID, true)
+	cas := 0
 	for _, existing := range a.certs {
 		if !st.allowDuplicates && slices.EqualFunc(existing.DER, c.DER, bytes.Equal) {
 			return errDuplicate
 		}
+		// Access keeps its CAs apart from the quota, as Cloudflare does.
+		if existing.CA && existing.Type != TypeAccessManaged {
+			cas++
+		}
+	}
+	if c.CA && caLimit > 0 && cas >= caLimit {
+		return errCALimit
 	}
 	a.certs = append(a.certs, c)
 	return nil
@@ -112,31 +135,38 @@ func (st *store) list(accountID string, types []string) []Certificate {
 }
 
 // deleteUnlessInUse mirrors the API's promise: the certificate goes away
-// only when no service uses it.
-func (st *store) deleteUnlessInUse(accountID, certID string) (Certificate, error) {
+// only when no service uses it, hostname associations included.
+func (st *store) deleteUnlessInUse(accountID, certID string, now time.Time) (Certificate, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a, i, err := st.locateLocked(accountID, certID)
 	if err != nil {
 		return Certificate{}, err
 	}
-	if len(a.associations[certID]) > 0 {
+	if len(a.associations[certID]) > 0 || st.hostnamesInUseLocked(certID, now) {
 		return Certificate{}, errInUse
 	}
 	deleted := a.certs[i]
 	a.certs = slices.Delete(a.certs, i, i+1)
 	delete(a.associations, certID)
+	delete(st.inUseUntil, certID)
 	return deleted.clone(), nil
 }
 
-func (st *store) associations(accountID, certID string) ([]Association, error) {
+// associations lists the associations a test set, then one named
+// hostnameService while the CA's hostnames make it in use at now.
+func (st *store) associations(accountID, certID string, now time.Time, hostnameService string) ([]Association, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a, _, err := st.locateLocked(accountID, certID)
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(a.associations[certID]), nil
+	assoc := slices.Clone(a.associations[certID])
+	if st.hostnamesInUseLocked(certID, now) {
+		assoc = append(assoc, Association{Service: hostnameService, Status: "active"})
+	}
+	return assoc, nil
 }
 
 func (st *store) setAssociations(accountID, certID string, assoc []Association) {
@@ -188,6 +218,9 @@ func (st *store) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	clear(st.accounts)
+	clear(st.zones)
+	clear(st.inUseUntil)
+	clear(st.fewest)
 }
 
 // Certificates returns a snapshot of an account's certificates in upload
@@ -203,11 +236,12 @@ func (s *Server) CertificateCount(accountID string) int {
 
 // AddCertificate seeds a certificate without HTTP, for instance a
 // gateway_managed one no client could upload. It applies the upload's
-// checks (PEM, duplicates) and returns an *Error when one fails; typ ""
-// means TypeCustom.
+// checks (PEM, duplicates) but not the CA quota, so a test can fill an
+// account past it, and returns an *Error when one fails; typ "" means
+// TypeCustom.
 func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ string) (Certificate, error) {
-	if !validAccountID(accountID) {
-		return Certificate{}, invalidAccountID(accountID)
+	if !validIdentifier(accountID) {
+		return Certificate{}, invalidIdentifier(accountID)
 	}
 	if typ == "" {
 		typ = TypeCustom
@@ -219,7 +253,7 @@ func (s *Server) AddCertificate(accountID, name string, ca bool, pemText, typ st
 	if apiErr != nil {
 		return Certificate{}, apiErr
 	}
-	if err := s.store.insert(accountID, c); err != nil {
+	if err := s.store.insert(accountID, c, 0); err != nil {
 		return Certificate{}, duplicateCertificate()
 	}
 	return c.clone(), nil
@@ -236,7 +270,8 @@ func (s *Server) SetAssociations(accountID, certID string, assoc []Association) 
 }
 
 // ClearAssociations removes the associations of every certificate in every
-// account, and cancels the drains the control API scheduled.
+// account, and cancels the drains the control API scheduled. Hostname
+// associations are API state and stay.
 func (s *Server) ClearAssociations() {
 	s.cancelDrains()
 	s.store.clearAssociations()
