@@ -90,7 +90,7 @@ association_count() { count_in_certificates service; }
 vars=(-input=false -var "certs_dir=$work/certs")
 
 say "terraform apply"
-watch "two certificates uploaded: the leaf with its key, then the CA bundle (so destroy deletes the bundle first)"
+watch "two certificates uploaded: the leaf with its key, then the CA bundle (so destroy deletes the bundle first); hostname api.example.com associated with the bundle"
 "$cli" apply -auto-approve "${color[@]}" "${vars[@]}"
 say "outputs"
 watch "what Cloudflare reports: ids, the issuer, expiry and upload times"
@@ -103,13 +103,38 @@ plan_rc=$?
 set -e
 if [[ "$plan_rc" -ne 0 ]]; then fail "the second plan was not empty (exit $plan_rc)"; fi
 
+say "Rotating the CA bundle while hostname api.example.com uses it"
+watch "one apply: the new CA uploaded, the hostname association updated in place, the old CA deleted once Cloudflare releases it"
+# Cloudflare may report a CA in use for a while after its hostnames moved;
+# the emulator does for 3 s, and the old CA's delete waits it out.
+control PATCH /settings '{"hostname_lag":"3s"}' >/dev/null
+old_ca="$("$cli" output -json client_ca | tr -d ' \n' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
+"$cli" apply -auto-approve "${color[@]}" "${vars[@]}" -var rotate=true
+new_ca="$("$cli" output -json client_ca | tr -d ' \n' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
+[[ -n "$new_ca" && "$new_ca" != "$old_ca" ]] || fail "the rotation did not replace the CA bundle ($old_ca, then $new_ca)"
+say "coverage: the fewest CAs that covered each hostname at any moment since it was first covered"
+watch "1 or more: api.example.com was never without a CA"
+coverage="$(control GET /coverage)"
+echo "$coverage"
+grep -q '"fedcba9876543210fedcba9876543210/api.example.com":[1-9]' <<<"$coverage" ||
+	fail "api.example.com was left without a CA during the rotation"
+grep -q "\"id\":\"$old_ca\"" <<<"$(control GET "/certificates?account_id=$account_id")" &&
+	fail "the old CA bundle $old_ca was not deleted"
+say "a plan after the rotation (expect no changes)"
+set +e
+"$cli" plan -detailed-exitcode "${color[@]}" "${vars[@]}" -var rotate=true
+plan_rc=$?
+set -e
+if [[ "$plan_rc" -ne 0 ]]; then fail "the plan after the rotation was not empty (exit $plan_rc)"; fi
+vars+=(-var rotate=true)
+
 # The drain comes well after the first destroy gives up: that destroy
 # refreshes (a second or two) and then waits at most its 5 s delete timeout
 # (examples/demo/main.tf) before it fails.
 drain_after=15
 ca_id="$("$cli" output -json client_ca | tr -d ' \n' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
 [[ -n "$ca_id" ]] || fail "no id in the client_ca output"
-say "Marking the CA bundle as used by Cloudflare Gateway (through the emulator's control API)"
+say "Marking the CA as used by Cloudflare Gateway (through the emulator's control API)"
 watch "gateway now holds certificate $ca_id, status active; it lets go in ${drain_after}s"
 control PUT "/accounts/$account_id/mtls_certificates/$ca_id/associations" \
 	"{\"associations\":[{\"service\":\"gateway\",\"status\":\"active\"}],\"drain_after\":\"${drain_after}s\"}"
@@ -143,4 +168,4 @@ watch "both certificates destroyed"
 "$cli" destroy -auto-approve "${color[@]}" "${vars[@]}" || fail "the second destroy failed"
 left="$(certificate_count)"
 [[ "$left" -eq 0 ]] || fail "$left certificates left after the second destroy"
-say "Demo finished: uploaded, planned clean, refused to delete while in use (naming the service), destroyed"
+say "Demo finished: uploaded, planned clean, rotated the CA with the hostname always covered, refused to delete while in use (naming the service), destroyed"

@@ -1,8 +1,10 @@
 # The demo that `make demo` applies against the local emulator. It uploads a
-# CA bundle and a leaf certificate with its key and shows what Cloudflare
-# reports about them. `make demo` then marks the bundle as used by a
-# Cloudflare service, shows destroy refusing to delete it, and destroys
-# everything once the service lets go.
+# CA bundle and a leaf certificate with its key, associates the bundle with
+# an API Shield hostname, and shows what Cloudflare reports about them.
+# `make demo` then rotates the bundle to a new CA (rotate = true) while the
+# hostname uses it, marks the new CA as used by a Cloudflare service, shows
+# destroy refusing to delete it, and destroys everything once the service
+# lets go.
 terraform {
   required_providers {
     mtls = {
@@ -16,8 +18,20 @@ terraform {
 provider "mtls" {}
 
 variable "certs_dir" {
-  description = "Folder holding root-ca.pem, second-ca.pem, leaf.pem and leaf-key.pem."
+  description = "Folder holding root-ca.pem, second-ca.pem, next-ca.pem, leaf.pem and leaf-key.pem."
   type        = string
+}
+
+variable "rotate" {
+  description = "Replace the CA bundle with next-ca.pem."
+  type        = bool
+  default     = false
+}
+
+variable "zone_id" {
+  description = "The zone of the API Shield hostname."
+  type        = string
+  default     = "fedcba9876543210fedcba9876543210"
 }
 
 resource "mtls_certificate" "client_ca" {
@@ -25,7 +39,7 @@ resource "mtls_certificate" "client_ca" {
   ca   = true
   # Joined with "\n": the bundle the official provider reports as an
   # inconsistent result after apply. Here it applies and plans clean.
-  certificates = join("\n", [
+  certificates = var.rotate ? file("${var.certs_dir}/next-ca.pem") : join("\n", [
     file("${var.certs_dir}/root-ca.pem"),
     file("${var.certs_dir}/second-ca.pem"),
   ])
@@ -33,6 +47,12 @@ resource "mtls_certificate" "client_ca" {
   # Only so that destroy deletes the bundle first: while a service uses it,
   # the refused delete stops the destroy before the leaf is deleted too.
   depends_on = [mtls_certificate.worker_client]
+
+  lifecycle {
+    # A rotation uploads the new CA, moves the hostname to it, and only then
+    # deletes the old one: the hostname always has a CA.
+    create_before_destroy = true
+  }
 
   timeouts {
     # Short for the demo. A delete refused because services use the
@@ -42,6 +62,13 @@ resource "mtls_certificate" "client_ca" {
     # 5 s makes that destroy fail quickly, naming the service.
     delete = "5s"
   }
+}
+
+# API Shield verifies client certificates for this hostname with the bundle.
+resource "mtls_hostname_association" "api" {
+  zone_id             = var.zone_id
+  mtls_certificate_id = mtls_certificate.client_ca.id
+  hostnames           = ["api.example.com"]
 }
 
 resource "mtls_certificate" "worker_client" {

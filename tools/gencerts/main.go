@@ -31,6 +31,7 @@ func run(dir string) error {
 	files := map[string]string{
 		"root-ca.pem":   root.PEM,
 		"second-ca.pem": testcerts.NewCA("Demo Second CA").PEM,
+		"next-ca.pem":   testcerts.NewCA("Demo Next CA").PEM,
 		"leaf.pem":      leaf.PEM,
 		"leaf-key.pem":  leaf.KeyPEM,
 	}
