@@ -124,6 +124,46 @@ func alreadyExistsDetail(req cfapi.UploadRequest, holders []cfapi.Certificate) s
 	return b.String()
 }
 
+// caQuotaDetail explains Cloudflare's refusal of a CA over the account's
+// quota (code 1489): the limit, the CA certificates that count toward it
+// (cas, or why they could not be listed), and how to make room.
+func caQuotaDetail(accountID string, cas []cfapi.Certificate, listErr, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cloudflare refused to upload this CA certificate: account %s holds as many CA certificates as it "+
+		"may. The limit is 5 CA certificates per account unless Cloudflare raised it for the account, and API Shield, "+
+		"Workers mTLS and Gateway share it. Nothing was created.\n\n", accountID)
+	switch {
+	case listErr != nil:
+		fmt.Fprintf(&b, "Listing the account's certificates, to show which CA certificates count toward the limit, "+
+			"failed: %s\n\n", listErr)
+	case len(cas) == 0:
+		b.WriteString("The account's certificate list shows no CA certificate that counts toward the limit; check " +
+			"the account in the Cloudflare dashboard.\n\n")
+	default:
+		fmt.Fprintf(&b, "The account's CA certificates (%d):\n", len(cas))
+		for _, c := range cas {
+			name := "no name"
+			if c.Name != "" {
+				name = fmt.Sprintf("name %q", c.Name)
+			}
+			if c.Type != "" && c.Type != "custom" {
+				name += ", type " + c.Type
+			}
+			fmt.Fprintf(&b, "  - certificate %s (%s)\n", c.ID, name)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("To make room, delete a CA certificate that nothing uses any more: terraform state list shows the " +
+		"mtls_certificate resources of this configuration, and the mtls_certificates data source (with ca = true) or " +
+		"the Cloudflare dashboard shows every one in the account. Remove the one you no longer need from its " +
+		"configuration and apply, or delete it in the dashboard; then run apply again. Or ask your Cloudflare account " +
+		"team to raise the limit. A replacement with lifecycle { create_before_destroy = true } uploads the new CA " +
+		"before it deletes the old one, so it needs one free slot.")
+	// Not apiErrorDetail: whatever its status (a 403 included), this
+	// refusal is about the quota, not the credentials.
+	return b.String() + "\n\nCloudflare API: " + err.Error()
+}
+
 func lookupFailedDetail(accountID string, exists bool, listErr error) string {
 	if exists {
 		return fmt.Sprintf("Cloudflare says account %s already holds these certificates, and listing its "+
