@@ -142,8 +142,14 @@ resource "mtls_certificate" "this" {
 			t.Errorf("the warning does not say %q:\n%s", want, detail)
 		}
 	}
-	// The saved plan applies: the replacement goes ahead.
+	// The saved plan applies: the replacement goes ahead, and the apply
+	// (which plans the new certificate again, with no prior state) asks
+	// nothing more, as no service uses the old one any more.
+	before = associationRequests()
 	ws.MustRun("apply", "-input=false", "-no-color", "tfplan")
+	if n := associationRequests() - before; n != 0 {
+		t.Errorf("applying the replacement made %d associations requests, want 0", n)
+	}
 	if stored := env.Emulator.Certificates(env.AccountID); len(stored) != 1 || stored[0].ID == id {
 		t.Errorf("after the replacement the emulator holds %+v, want one new certificate", stored)
 	}
