@@ -31,6 +31,8 @@ var keyFixtures = []struct {
 	{"ec-p256-genpkey-key.pem", "ec-p256-genpkey-cert.pem", "PRIVATE KEY", false},
 	{"ec-p384-ecparam-key.pem", "ec-p384-ecparam-cert.pem", "EC PRIVATE KEY", true},
 	{"ed25519-key.pem", "ed25519-cert.pem", "PRIVATE KEY", false},
+	{"ed25519-ca-key.pem", "ed25519-ca-cert.pem", "PRIVATE KEY", false},
+	{"rsa-pss-ca-key.pem", "rsa-pss-ca-cert.pem", "PRIVATE KEY", false},
 	{"ca-key.pem", "ca-cert.pem", "PRIVATE KEY", false},
 	{"ca2-key.pem", "ca2-cert.pem", "PRIVATE KEY", false},
 	{"leaf-key.pem", "leaf-cert.pem", "PRIVATE KEY", false},

@@ -17,6 +17,11 @@ const (
 	// certificate gone: a 404 alone also comes from a wrong base URL, a
 	// proxy, or Cloudflare's own "No route for that URI".
 	CodeCertificateNotFound = 1472
+	// CodeCAQuotaExceeded: an upload of a CA certificate refused because
+	// the account holds as many as it may ("Hit maximum CA cert
+	// allocation."). The HTTP status it comes with is not documented, so
+	// the code alone decides, and no retry changes it (finalCodes).
+	CodeCAQuotaExceeded = 1489
 )
 
 // APIError is a failed call, with the API's own codes and messages when it
@@ -85,6 +90,17 @@ func (e *APIError) hasCode(code int64) bool {
 	return false
 }
 
+// hasFinalCode reports whether the API's own error list holds a code that
+// no retry changes.
+func (e *APIError) hasFinalCode() bool {
+	for _, code := range finalCodes {
+		if e.hasCode(code) {
+			return true
+		}
+	}
+	return false
+}
+
 // statusOf returns err's HTTP status, or 0 when err is not an *APIError
 // with an answer.
 func statusOf(err error) int {
@@ -121,15 +137,31 @@ func IsAuthError(err error) bool {
 }
 
 // IsTransient reports whether err is an answer that the retry layer
-// retries (HTTP 408, 429 and most 5XX): when it reaches a caller, the
-// retries ran out, and it says nothing about the certificate.
-func IsTransient(err error) bool { return transientStatus(statusOf(err)) }
+// retries (HTTP 408, 429 and most 5XX, unless it carries a code in
+// finalCodes): when it reaches a caller, the retries ran out, and it says
+// nothing about the certificate.
+func IsTransient(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.hasFinalCode() {
+		return false
+	}
+	return transientStatus(statusOf(err))
+}
 
 // IsAlreadyExists reports whether err is the API refusing an upload because
 // the account already holds the same certificates.
 func IsAlreadyExists(err error) bool {
 	var apiErr *APIError
 	return errors.As(err, &apiErr) && apiErr.hasCode(CodeAlreadyExists)
+}
+
+// IsCAQuotaExceeded reports whether err is the API refusing an upload
+// because the account holds its quota of CA certificates, whatever the HTTP
+// status. Only a readable refusal counts: it is the one answer to an upload
+// that says for sure that nothing was stored.
+func IsCAQuotaExceeded(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.hasCode(CodeCAQuotaExceeded)
 }
 
 // ErrUnreadableAnswer is the cause of every error about a response that

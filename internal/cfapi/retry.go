@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,9 +97,19 @@ func (r *retrier) middleware(req *http.Request, next option.MiddlewareNext) (*ht
 		call.made++
 		sent := r.now()
 		res, err := r.attempt(ctx, req, next, call)
-		r.quota.done(res, r.now())
-		recordAttempt(ctx, req, sent, r.now(), res, err)
+		// An answer whose status asks for a retry can still be the API's
+		// final word: a 429 that refuses a CA over the account's quota is no
+		// rate limit, and sending the upload again changes nothing.
+		final := res != nil && transientStatus(res.StatusCode) && holdsFinalCode(call.answer.body)
+		r.quota.done(res, final, r.now())
+		recordAttempt(ctx, req, sent, r.now(), res, final, err)
 		reason := transientReason(ctx, res, err)
+		if final && reason != "" {
+			tflog.Debug(ctx, "Not retrying a Cloudflare API answer whose error code no retry changes", map[string]any{
+				"http_method": req.Method, "http_url": redactedURL(req.URL), "http_status": res.StatusCode,
+			})
+			reason = ""
+		}
 		if reason == "" {
 			return res, err
 		}
@@ -272,6 +284,30 @@ func transientStatus(code int) bool {
 		code >= 500 && code != http.StatusNotImplemented && code != http.StatusHTTPVersionNotSupported
 }
 
+// finalCodes are the API's error codes that no retry changes, whatever
+// the HTTP status they come with (Cloudflare documents none of them).
+var finalCodes = []int64{CodeCAQuotaExceeded}
+
+// holdsFinalCode reports whether body is an envelope whose errors list
+// holds a code in finalCodes. Only a body that decodes cleanly counts: one
+// that does not is left to the usual rules.
+func holdsFinalCode(body []byte) bool {
+	var env struct {
+		Errors []struct {
+			Code int64 `json:"code"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return false
+	}
+	for _, e := range env.Errors {
+		if slices.Contains(finalCodes, e.Code) {
+			return true
+		}
+	}
+	return false
+}
+
 // transientTransport reports whether a failure to get an answer may go away
 // by itself. Resets, EOFs, refused connections and timeouts may; a
 // certificate the client does not trust, a TLS endpoint that speaks plain
@@ -402,18 +438,22 @@ type Attempt struct {
 	// notSent marks a request that never reached the server: the
 	// connection itself could not be made.
 	notSent bool
+	// refused marks an answer that holds a code in finalCodes: a refusal
+	// whatever its status, so even a 5XX carrying one stored nothing.
+	refused bool
 }
 
 // OutcomeUnknown reports whether the server may have carried out the
 // attempt without the client learning so: the request may have arrived but
 // no answer did (a dropped connection, a timeout, an interruption), or the
 // answer was a 5XX, which a gateway can send after the service did the
-// work. A 4XX, 429 included, is a refusal, and a 2XX is known.
+// work, unless it carries a code in finalCodes. A 4XX, 429 included, is a
+// refusal, and a 2XX is known.
 func (a Attempt) OutcomeUnknown() bool {
 	if a.Status == 0 {
 		return !a.notSent
 	}
-	return a.Status >= 500
+	return a.Status >= 500 && !a.refused
 }
 
 // Succeeded reports whether the attempt was answered with a 2XX. The call
@@ -450,12 +490,12 @@ func Attempts(ctx context.Context) []Attempt {
 	return append([]Attempt(nil), log.attempts...)
 }
 
-func recordAttempt(ctx context.Context, req *http.Request, sent, answered time.Time, res *http.Response, err error) {
+func recordAttempt(ctx context.Context, req *http.Request, sent, answered time.Time, res *http.Response, final bool, err error) {
 	log, _ := ctx.Value(attemptLogKey{}).(*attemptLog)
 	if log == nil {
 		return
 	}
-	a := Attempt{Method: req.Method, Path: req.URL.Path, Sent: sent, Err: err}
+	a := Attempt{Method: req.Method, Path: req.URL.Path, Sent: sent, Err: err, refused: final}
 	if res != nil {
 		a.Status, a.Answered = res.StatusCode, answered
 		if date, err := http.ParseTime(res.Header.Get("Date")); err == nil {

@@ -69,6 +69,8 @@ type step struct {
 	status     int
 	retryAfter string
 	err        error
+	// body is the answer's body; "" sends {}.
+	body string
 }
 
 // scripted answers attempts with steps in order, and records the body of
@@ -92,10 +94,14 @@ func (s *scripted) next(req *http.Request) (*http.Response, error) {
 	if st.err != nil {
 		return nil, st.err
 	}
+	body = st.body
+	if body == "" {
+		body = `{}`
+	}
 	res := &http.Response{
 		StatusCode: st.status,
 		Header:     http.Header{"Content-Type": {"application/json"}},
-		Body:       io.NopCloser(strings.NewReader(`{}`)),
+		Body:       io.NopCloser(strings.NewReader(body)),
 		Request:    req,
 	}
 	if st.retryAfter != "" {
@@ -152,6 +158,14 @@ func TestRetrierPolicy(t *testing.T) {
 		{name: "max_retries ends resets", steps: []step{{err: errReset}},
 			maxRetries: 2, wantErr: "connection reset by peer", wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}},
 		{name: "max_retries 0 sends once", steps: []step{{status: 503}}, maxRetries: 0, wantStatus: 503},
+		{name: "a 429 refusing a CA over the quota is final", steps: []step{{status: 429, retryAfter: "2", body: quotaBody}, {status: 200}},
+			maxRetries: 3, wantStatus: 429},
+		{name: "a 503 refusing a CA over the quota is final", steps: []step{{status: 503, body: quotaBody}, {status: 200}},
+			maxRetries: 3, wantStatus: 503},
+		{name: "a 429 with another code is retried", steps: []step{{status: 429, body: `{"success":false,"errors":[{"code":10000,"message":"x"}]}`}, {status: 200}},
+			maxRetries: 3, wantStatus: 200, wantSleeps: []time.Duration{100 * time.Millisecond}},
+		{name: "a quota code written as a string is not read as one", steps: []step{{status: 429, body: `{"success":false,"errors":[{"code":"1489","message":"x"}]}`}, {status: 200}},
+			maxRetries: 3, wantStatus: 200, wantSleeps: []time.Duration{100 * time.Millisecond}},
 		{name: "a certificate the client does not trust is final",
 			steps: []step{{err: fmt.Errorf("tls: %w", &tlsVerifyError)}}, maxRetries: 3, wantErr: "certificate"},
 	}
@@ -181,6 +195,30 @@ func TestRetrierPolicy(t *testing.T) {
 				t.Errorf("%d attempts, want %d", len(s.bodies), want)
 			}
 		})
+	}
+}
+
+const quotaBody = `{"success":false,"errors":[{"code":1489,"message":"Hit maximum CA cert allocation."}],"messages":[],"result":null}`
+
+// TestQuotaRefusalIsNoRateLimit: a 429 that refuses a CA over the quota,
+// even with a Retry-After, does not hold the requests that follow it.
+func TestQuotaRefusalIsNoRateLimit(t *testing.T) {
+	clock := newTestClock()
+	r := testRetrier(clock, 3)
+	s := &scripted{steps: []step{{status: 429, retryAfter: "60", body: quotaBody}, {status: 200}}}
+	ctx := WithAttemptLog(context.Background())
+	for range 2 {
+		res, err := r.middleware(newRequest(ctx, t, http.MethodPost, "{}"), s.next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+	}
+	if len(clock.sleeps) != 0 || len(s.bodies) != 2 {
+		t.Errorf("sent %d requests with waits %v; want 2 with no wait", len(s.bodies), clock.sleeps)
+	}
+	if log := Attempts(ctx); len(log) != 2 || log[0].Status != 429 || log[0].OutcomeUnknown() {
+		t.Errorf("attempts %+v: want the quota refusal first, with a known outcome", log)
 	}
 }
 
@@ -260,6 +298,7 @@ func TestAttemptOutcomes(t *testing.T) {
 		{Attempt{Status: 400}, false},
 		{Attempt{Status: 500}, true},
 		{Attempt{Status: 502}, true},
+		{Attempt{Status: 503, refused: true}, false},
 		{Attempt{Err: errReset}, true},
 	} {
 		if got := tc.a.OutcomeUnknown(); got != tc.unknown {
@@ -267,7 +306,7 @@ func TestAttemptOutcomes(t *testing.T) {
 		}
 	}
 	ctx := WithAttemptLog(context.Background())
-	recordAttempt(ctx, newRequest(ctx, t, http.MethodPost, ""), time.Now(), time.Time{}, nil, refused)
+	recordAttempt(ctx, newRequest(ctx, t, http.MethodPost, ""), time.Now(), time.Time{}, nil, false, refused)
 	if log := Attempts(ctx); len(log) != 1 || log[0].OutcomeUnknown() {
 		t.Errorf("a refused connection never reached the server: %+v", log)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 // TestClientRetriesAgainstEmulator counts, on the emulator's side, the
@@ -124,5 +125,74 @@ func TestNewRejectsBadLimits(t *testing.T) {
 		if _, err := cfapi.New(cfg); err == nil {
 			t.Errorf("%s: New accepted it", name)
 		}
+	}
+}
+
+// TestCAQuotaRefusalIsSentOnce: Cloudflare's 1489 refusal of a CA over the
+// account's quota is final with any status it may come with (which is not
+// documented), 429 and 503 included: one upload request, nothing stored,
+// and IsCAQuotaExceeded says so. The same code in an unreadable answer (a
+// success status that says "success": false) proves nothing.
+func TestCAQuotaRefusalIsSentOnce(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status    int
+		injected  bool // a fault, for a status the emulator's quota cannot take
+		wantQuota bool
+	}{
+		{status: http.StatusBadRequest, wantQuota: true},
+		{status: http.StatusForbidden, wantQuota: true},
+		{status: http.StatusTooManyRequests, wantQuota: true},
+		{status: http.StatusServiceUnavailable, injected: true, wantQuota: true},
+		{status: http.StatusOK, injected: true},
+	}
+	for _, tc := range cases {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			t.Parallel()
+			opts := emulator.Options{APIToken: "tok", CALimit: 1, CALimitStatus: tc.status}
+			if tc.injected {
+				opts.CALimit, opts.CALimitStatus = 0, 0
+			}
+			em, err := emulator.Start(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(em.Close)
+			if _, err := em.AddCertificate(account, "held", true, testcerts.NewCA("held").PEM, ""); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.status == http.StatusOK:
+				em.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Status: http.StatusOK,
+					Body: []byte(`{"success":false,"errors":[{"code":1489,"message":"Hit maximum CA cert allocation."}],"messages":[],"result":null}`)})
+			case tc.injected:
+				em.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Status: tc.status, Code: cfapi.CodeCAQuotaExceeded, Message: emulator.MessageCALimit})
+			}
+			c, err := cfapi.New(cfapi.Config{APIToken: "tok", BaseURL: em.URL(), MaxRetries: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := cfapi.WithAttemptLog(context.Background())
+			_, err = c.Upload(ctx, cfapi.UploadRequest{AccountID: account, Name: "over", CA: true, Certificates: selfSigned()})
+			if err == nil {
+				t.Fatal("the upload over the quota succeeded")
+			}
+			if got := cfapi.IsCAQuotaExceeded(err); got != tc.wantQuota {
+				t.Errorf("IsCAQuotaExceeded(%v) = %t, want %t", err, got, tc.wantQuota)
+			}
+			if cfapi.IsTransient(err) {
+				t.Errorf("IsTransient(%v) = true: the refusal reads as worth a retry", err)
+			}
+			if n := em.RequestCount(emulator.RouteUpload); n != 1 {
+				t.Errorf("the emulator saw %d uploads, want 1", n)
+			}
+			if n := em.CertificateCount(account); n != 1 {
+				t.Errorf("the account holds %d certificates, want the 1 held before", n)
+			}
+			attempts := cfapi.Attempts(ctx)
+			if len(attempts) != 1 || attempts[0].OutcomeUnknown() {
+				t.Errorf("attempts %+v: want one, with a known outcome", attempts)
+			}
+		})
 	}
 }

@@ -173,8 +173,9 @@ func (q *serverQuota) cancel() {
 // done is called after each admitted attempt with its answer, nil when
 // none arrived. A refusal for the rate limit (HTTP 429) with a Retry-After
 // holds every request until then, whatever the headers say, so that no
-// other request of this process is sent into a block.
-func (q *serverQuota) done(res *http.Response, now time.Time) {
+// other request of this process is sent into a block. A 429 that is the
+// API's final word on something else (final) is no such refusal.
+func (q *serverQuota) done(res *http.Response, final bool, now time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.inFlight--
@@ -184,7 +185,7 @@ func (q *serverQuota) done(res *http.Response, now time.Time) {
 	if c, ok := parseRateLimit(res.Header, now); ok {
 		q.observeLocked(now, c)
 	}
-	if res.StatusCode == http.StatusTooManyRequests {
+	if res.StatusCode == http.StatusTooManyRequests && !final {
 		wait, ok := parseRetryAfter(res.Header.Get("Retry-After"), now)
 		if !ok {
 			return // the retrier's backoff spaces the retries

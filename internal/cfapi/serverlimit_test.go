@@ -126,7 +126,7 @@ func countHeader(remaining, resetSeconds, quota, windowSeconds int, extra ...str
 
 // feed hands q an answer of status with h, as done does after an attempt.
 func feed(q *serverQuota, now time.Time, status int, h http.Header) {
-	q.done(&http.Response{StatusCode: status, Header: h, Body: http.NoBody}, now)
+	q.done(&http.Response{StatusCode: status, Header: h, Body: http.NoBody}, false, now)
 }
 
 func newTestQuota() *serverQuota {
@@ -148,7 +148,7 @@ func TestServerQuotaReserve(t *testing.T) {
 		}
 	}
 	for range 5 {
-		q.done(&http.Response{StatusCode: 200, Header: http.Header{}}, clock.Now())
+		q.done(&http.Response{StatusCode: 200, Header: http.Header{}}, false, clock.Now())
 	}
 	// Quota 300: the reserve is 10% of it, 30, above the minimum of 20
 	// and twice the 5 in flight seen.
@@ -200,7 +200,7 @@ func TestServerQuotaReserveFollowsParallelism(t *testing.T) {
 		q.admit(clock.Now())
 	}
 	for range 30 {
-		q.done(nil, clock.Now())
+		q.done(nil, false, clock.Now())
 	}
 	if got := q.reserveLocked(); got != 60 {
 		t.Errorf("reserve with 30 in flight at once and no quota known = %d, want 60", got)

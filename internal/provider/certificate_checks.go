@@ -3,6 +3,7 @@ package provider
 import (
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -113,9 +114,19 @@ func daysLeft(n int) string {
 
 // checkCA warns when ca = true but the first certificate is not a CA: such
 // an upload verifies no client certificate but itself, which is almost
-// always a leaf passed by mistake.
+// always a leaf passed by mistake. It also warns when the first
+// certificate's signature algorithm is not one Cloudflare's docs require of
+// a CA; how the API enforces that is unknown, so it is no error.
 func checkCA(first *x509.Certificate) diag.Diagnostics {
 	var diags diag.Diagnostics
+	if !certs.CASignatureAccepted(first) {
+		diags.AddAttributeWarning(path.Root("certificates"), "CA Signature Algorithm Not Accepted by Cloudflare",
+			fmt.Sprintf("ca is true, and the first certificate (subject %q) is signed with %s. Cloudflare's "+
+				"documentation requires a CA certificate signed with one of %s. How the API enforces this is unknown: "+
+				"it may refuse the upload, or store a CA that client certificates do not verify against. Issue the CA "+
+				"with an RSA (PKCS #1 v1.5) or ECDSA signature, for example with openssl req -x509 -sha256 and an RSA "+
+				"or EC key.", first.Subject.String(), first.SignatureAlgorithm, strings.Join(certs.CASignatureNames(), ", ")))
+	}
 	if first.BasicConstraintsValid && first.IsCA {
 		return diags
 	}

@@ -58,21 +58,66 @@ const keptInState = "The certificate is kept in state unchanged."
 
 func inUseDetail(accountID, id string, associations []cfapi.Association, err error, why string) string {
 	var b strings.Builder
-	noun := "service"
-	if len(associations) != 1 {
-		noun = "services"
+	fmt.Fprintf(&b, "Certificate %s in account %s is still used by %s:\n", id, accountID, countServices(associations))
+	writeAssociations(&b, associations)
+	b.WriteString("\n" + why + " Remove the certificate from these services, or point them at another certificate, " +
+		"then run destroy again. Nothing was deleted: the certificate is still in Cloudflare and in state.")
+	return apiErrorDetail(b.String(), err)
+}
+
+func countServices(associations []cfapi.Association) string {
+	if len(associations) == 1 {
+		return "1 Cloudflare service"
 	}
-	fmt.Fprintf(&b, "Certificate %s in account %s is still used by %d Cloudflare %s:\n", id, accountID, len(associations), noun)
+	return fmt.Sprintf("%d Cloudflare services", len(associations))
+}
+
+// writeAssociations lists each service and its status, one a line.
+func writeAssociations(b *strings.Builder, associations []cfapi.Association) {
 	for _, a := range associations {
 		status := a.Status
 		if status == "" {
 			status = "unknown"
 		}
-		fmt.Fprintf(&b, "  - service %q (status %q)\n", a.Service, status)
+		fmt.Fprintf(b, "  - service %q (status %q)\n", a.Service, status)
 	}
-	b.WriteString("\n" + why + " Remove the certificate from these services, or point them at another certificate, " +
-		"then run destroy again. Nothing was deleted: the certificate is still in Cloudflare and in state.")
-	return apiErrorDetail(b.String(), err)
+}
+
+// replacedBecause names the arguments whose change replaces a certificate.
+func replacedBecause(replaced []path.Path) string {
+	names := make([]string, 0, len(replaced))
+	for _, p := range replaced {
+		names = append(names, p.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// replacedInUseDetail warns, at plan time, that a certificate to be
+// replaced is in use. The provider cannot see the lifecycle block, so it
+// says what happens with create_before_destroy and without it.
+func replacedInUseDetail(accountID, id string, replaced []path.Path, associations []cfapi.Association, deleteTimeout time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "This plan replaces certificate %s in account %s (changed: %s), and Cloudflare reports that %s "+
+		"use it:\n", id, accountID, replacedBecause(replaced), countServices(associations))
+	writeAssociations(&b, associations)
+	fmt.Fprintf(&b, "\nCloudflare refuses to delete a certificate while a service uses it. Without lifecycle "+
+		"{ create_before_destroy = true } on this resource, the old certificate is deleted first, so the delete "+
+		"will be refused until these services let go of it: the provider then waits while their associations "+
+		"change, up to the delete timeout (%s), and fails, deleting nothing, once they have not changed for %s. "+
+		"With create_before_destroy, the new certificate is uploaded first and resources that refer to this one's "+
+		"id move to it before the old one is deleted; a service that still uses the old one holds up that delete "+
+		"the same way. Point these services at the new certificate, or remove them from this one, before the "+
+		"apply reaches the delete.", deleteTimeout, roundSecond(drainStall))
+	return b.String()
+}
+
+// inUseUncheckedDetail warns that whether a certificate to be replaced is
+// in use could not be learned; the plan goes on.
+func inUseUncheckedDetail(accountID, id string, replaced []path.Path, err error) string {
+	return fmt.Sprintf("This plan replaces certificate %s in account %s (changed: %s), and asking Cloudflare which "+
+		"services use it failed, so the plan cannot say whether its delete will be refused. If a service uses it, "+
+		"the delete waits for the service to let go, up to the delete timeout, and then fails, deleting nothing."+
+		"\n\nCloudflare API: %s", id, accountID, replacedBecause(replaced), err)
 }
 
 func invalidCertificatesDiag(p path.Path, err error) diag.Diagnostic {
@@ -122,6 +167,46 @@ func alreadyExistsDetail(req cfapi.UploadRequest, holders []cfapi.Certificate) s
 	}
 	b.WriteString(" Otherwise delete it from the account, or upload other certificates.")
 	return b.String()
+}
+
+// caQuotaDetail explains Cloudflare's refusal of a CA over the account's
+// quota (code 1489): the limit, the CA certificates that count toward it
+// (cas, or why they could not be listed), and how to make room.
+func caQuotaDetail(accountID string, cas []cfapi.Certificate, listErr, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cloudflare refused to upload this CA certificate: account %s holds as many CA certificates as it "+
+		"may. The limit is 5 CA certificates per account unless Cloudflare raised it for the account, and API Shield, "+
+		"Workers mTLS and Gateway share it. Nothing was created.\n\n", accountID)
+	switch {
+	case listErr != nil:
+		fmt.Fprintf(&b, "Listing the account's certificates, to show which CA certificates count toward the limit, "+
+			"failed: %s\n\n", listErr)
+	case len(cas) == 0:
+		b.WriteString("The account's certificate list shows no CA certificate that counts toward the limit; check " +
+			"the account in the Cloudflare dashboard.\n\n")
+	default:
+		fmt.Fprintf(&b, "The account's CA certificates (%d):\n", len(cas))
+		for _, c := range cas {
+			name := "no name"
+			if c.Name != "" {
+				name = fmt.Sprintf("name %q", c.Name)
+			}
+			if c.Type != "" && c.Type != "custom" {
+				name += ", type " + c.Type
+			}
+			fmt.Fprintf(&b, "  - certificate %s (%s)\n", c.ID, name)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("To make room, delete a CA certificate that nothing uses any more: terraform state list shows the " +
+		"mtls_certificate resources of this configuration, and the mtls_certificates data source (with ca = true) or " +
+		"the Cloudflare dashboard shows every one in the account. Remove the one you no longer need from its " +
+		"configuration and apply, or delete it in the dashboard; then run apply again. Or ask your Cloudflare account " +
+		"team to raise the limit. A replacement with lifecycle { create_before_destroy = true } uploads the new CA " +
+		"before it deletes the old one, so it needs one free slot.")
+	// Not apiErrorDetail: whatever its status (a 403 included), this
+	// refusal is about the quota, not the credentials.
+	return b.String() + "\n\nCloudflare API: " + err.Error()
 }
 
 func lookupFailedDetail(accountID string, exists bool, listErr error) string {

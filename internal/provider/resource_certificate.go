@@ -125,7 +125,9 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"ca": schema.BoolAttribute{
 				Required: true,
 				Description: "`true` for a CA certificate or bundle that Cloudflare uses to verify client " +
-					"certificates; `false` for a leaf certificate. Changing it replaces the certificate.",
+					"certificates; `false` for a leaf certificate. Changing it replaces the certificate. An account " +
+					"may hold 5 CA certificates unless Cloudflare raised its limit, and Cloudflare's docs require a CA " +
+					"signed with RSA (PKCS #1 v1.5) or ECDSA, with SHA-1 or SHA-2.",
 			},
 			"certificates": schema.StringAttribute{
 				Required:   true,

@@ -56,6 +56,9 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(importDiags...)
 		replaced := replacedBy(plan, *state, config.PrivateKeyWO.ValueString(), imported)
 		resp.RequiresReplace = append(resp.RequiresReplace, replaced...)
+		if len(replaced) > 0 {
+			r.warnIfInUse(ctx, *state, replaced, &resp.Diagnostics)
+		}
 		if upload = len(replaced) > 0; !upload {
 			// In place: Cloudflare keeps the certificate, so everything it
 			// reported stays as it is, null values included.
@@ -80,6 +83,37 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	resp.Diagnostics.Append(checkValidity(parsed, upload, warnDays, time.Now())...)
 	if upload && plan.CA.ValueBool() {
 		resp.Diagnostics.Append(checkCA(parsed[0])...)
+	}
+}
+
+// warnIfInUse asks Cloudflare which services use a certificate that the
+// plan replaces, and warns when any does: its delete will be refused while
+// they do. It costs one associations listing per replaced certificate, and
+// none for any other plan; a failed listing is a warning too, never an
+// error, since the plan itself does not depend on it.
+func (r *certificateResource) warnIfInUse(ctx context.Context, state certificateModel, replaced []path.Path, diags *diag.Diagnostics) {
+	if r.data == nil || r.data.client == nil || !known(state.ID) || !known(state.AccountID) {
+		return // no client yet, or nothing in Cloudflare to ask about
+	}
+	accountID, id := state.AccountID.ValueString(), state.ID.ValueString()
+	// As a refresh of the certificate, the listing is bounded by its read
+	// timeout; the delete that would be refused by its delete timeout.
+	readTimeout, timeoutDiags := state.Timeouts.Read(ctx, defaultReadTimeout)
+	if timeoutDiags.HasError() {
+		readTimeout = defaultReadTimeout
+	}
+	deleteTimeout, timeoutDiags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	if timeoutDiags.HasError() {
+		deleteTimeout = defaultDeleteTimeout
+	}
+	listCtx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	held, err := r.data.client.AssociationsAll(listCtx, accountID, id)
+	switch {
+	case err != nil:
+		diags.AddWarning("Could Not Check Whether the Replaced mTLS Certificate Is in Use", inUseUncheckedDetail(accountID, id, replaced, err))
+	case len(held) > 0:
+		diags.AddWarning("Replaced mTLS Certificate Is in Use", replacedInUseDetail(accountID, id, replaced, held, deleteTimeout))
 	}
 }
 

@@ -1,12 +1,16 @@
 package provider
 
 import (
+	"context"
 	"slices"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/fixtures"
 )
 
@@ -77,5 +81,55 @@ func TestReplacedBy(t *testing.T) {
 		if !slices.EqualFunc(got, want, path.Path.Equal) {
 			t.Errorf("%s: replacedBy = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestWarnIfInUseAsksOnlyAboutKnownCertificates: the associations of a
+// replaced certificate are asked for once, and not at all while its id or
+// account is unknown or null, or before the provider is configured.
+func TestWarnIfInUseAsksOnlyAboutKnownCertificates(t *testing.T) {
+	emu, err := emulator.Start(emulator.Options{APIToken: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	client, err := cfapi.New(cfapi.Config{APIToken: "tok", BaseURL: emu.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const account = "0123456789abcdef0123456789abcdef"
+	stored, err := emu.AddCertificate(account, "n", true, fixtures.Read("ca-cert.pem"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.SetAssociations(account, stored.ID, []emulator.Association{{Service: "gateway", Status: "active"}})
+	state := certificateModel{AccountID: types.StringValue(account), ID: types.StringValue(stored.ID)}
+	configured := &certificateResource{data: &providerData{client: client}}
+	replaced := []path.Path{path.Root("certificates")}
+	for name, tc := range map[string]struct {
+		r            *certificateResource
+		change       func(*certificateModel)
+		wantRequests int
+		wantWarnings int
+	}{
+		"known":              {r: configured, change: func(*certificateModel) {}, wantRequests: 1, wantWarnings: 1},
+		"id unknown":         {r: configured, change: func(m *certificateModel) { m.ID = types.StringUnknown() }},
+		"id null":            {r: configured, change: func(m *certificateModel) { m.ID = types.StringNull() }},
+		"account unknown":    {r: configured, change: func(m *certificateModel) { m.AccountID = types.StringUnknown() }},
+		"provider not ready": {r: &certificateResource{}, change: func(*certificateModel) {}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			emu.ResetCounts()
+			m := state
+			tc.change(&m)
+			var diags diag.Diagnostics
+			tc.r.warnIfInUse(context.Background(), m, replaced, &diags)
+			if n := emu.RequestCount(emulator.RouteAssociations); n != tc.wantRequests {
+				t.Errorf("%d associations requests, want %d", n, tc.wantRequests)
+			}
+			if len(diags) != tc.wantWarnings || diags.HasError() {
+				t.Errorf("diagnostics %v, want %d warning(s)", diags, tc.wantWarnings)
+			}
+		})
 	}
 }

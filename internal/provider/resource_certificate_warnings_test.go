@@ -36,7 +36,35 @@ func planApplyDestroy(t *testing.T, env *acctest.Env, config string, want []want
 	if plan.ExitCode != 0 || len(plan.Errors()) > 0 {
 		t.Fatalf("plan failed (exit %d): %+v\n%s", plan.ExitCode, plan.Errors(), plan.Stderr)
 	}
-	got := plan.Warnings()
+	checkWarnings(t, plan.Warnings(), want)
+	// A warning never stops the apply.
+	ws.MustRun("apply", "-json", "-input=false", "tfplan")
+	if _, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.this"); !ok {
+		t.Fatal("mtls_certificate.this is not in state after apply")
+	}
+	ws.MustRun("destroy", "-auto-approve", "-input=false", "-no-color")
+	if env.Emulator != nil {
+		if n := env.Emulator.CertificateCount(env.AccountID); n != 0 {
+			t.Errorf("emulator holds %d certificates after destroy", n)
+		}
+	}
+}
+
+// planWarnings plans in ws with -json into tfplan, fails the test on any
+// error, and returns the plan's warnings.
+func planWarnings(t *testing.T, ws *acctest.Workspace, args ...string) []acctest.Diagnostic {
+	t.Helper()
+	plan := ws.Run(append([]string{"plan", "-json", "-input=false", "-out=tfplan"}, args...)...)
+	if plan.ExitCode != 0 || len(plan.Errors()) > 0 {
+		t.Fatalf("plan failed (exit %d): %+v\n%s", plan.ExitCode, plan.Errors(), plan.Stderr)
+	}
+	return plan.Warnings()
+}
+
+// checkWarnings checks that got are exactly the wanted warnings on
+// mtls_certificate.this, in order.
+func checkWarnings(t *testing.T, got []acctest.Diagnostic, want []wantWarning) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("plan gave %d warning(s), want %d: %+v", len(got), len(want), got)
 	}
@@ -50,17 +78,6 @@ func planApplyDestroy(t *testing.T, env *acctest.Env, config string, want []want
 			if !strings.Contains(detail, f) {
 				t.Errorf("warning %q: detail %q does not contain %q", g.Summary, detail, f)
 			}
-		}
-	}
-	// A warning never stops the apply.
-	ws.MustRun("apply", "-json", "-input=false", "tfplan")
-	if _, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.this"); !ok {
-		t.Fatal("mtls_certificate.this is not in state after apply")
-	}
-	ws.MustRun("destroy", "-auto-approve", "-input=false", "-no-color")
-	if env.Emulator != nil {
-		if n := env.Emulator.CertificateCount(env.AccountID); n != 0 {
-			t.Errorf("emulator holds %d certificates after destroy", n)
 		}
 	}
 }

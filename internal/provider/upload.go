@@ -53,7 +53,15 @@ func uploadExactlyOnce(ctx context.Context, client *cfapi.Client, req cfapi.Uplo
 		return a.OutcomeUnknown() || (ctx.Err() != nil && a.Succeeded())
 	})
 	exists := cfapi.IsAlreadyExists(err)
+	// A readable 1489 refusal stored nothing (the retrier recorded its
+	// attempt as a refusal, even at a 5XX); the quota is still named when
+	// an earlier attempt's fate is unknown and no twin turns up below.
+	quota := cfapi.IsCAQuotaExceeded(err)
 	if !exists && !mayBeStored {
+		if quota {
+			diags.AddError(createSummary, caQuotaDiagnostic(ctx, client, req.AccountID, err))
+			return nil, diags
+		}
 		lead := "Cloudflare did not accept the upload; nothing was created."
 		if ctx.Err() != nil {
 			lead = "The operation " + describeContextEnd(ctx) + " before Cloudflare accepted the upload; nothing was created."
@@ -113,11 +121,33 @@ func uploadExactlyOnce(ctx context.Context, client *cfapi.Client, req cfapi.Uplo
 		diags.AddError("mTLS Certificate Already Exists", apiErrorDetail(alreadyExistsDetail(req, holders), err))
 		return nil, diags
 	}
+	if quota {
+		diags.AddError(createSummary, caQuotaDiagnostic(ctx, client, req.AccountID, err))
+		return nil, diags
+	}
 	diags.AddError(createSummary, apiErrorDetail(fmt.Sprintf(
 		"Whether Cloudflare stored the certificate was unknown (%s), and account %s holds no certificate with these "+
 			"certificates, so as far as the provider can tell nothing was stored. The next apply uploads it again.",
 		unknownOutcomeReason(ctx, err), req.AccountID), err))
 	return nil, diags
+}
+
+// caQuotaDiagnostic explains a 1489 refusal with the account's CA
+// certificates. It costs one listing, made only for this refusal, on a
+// context of its own: the refusal may have come as the operation ran out
+// of time.
+func caQuotaDiagnostic(ctx context.Context, client *cfapi.Client, accountID string, err error) string {
+	listCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), twinLookupTimeout)
+	defer cancel()
+	listed, listErr := client.ListAll(listCtx, accountID, cfapi.ListOptions{})
+	var cas []cfapi.Certificate
+	for _, c := range listed {
+		// Access keeps its CAs apart from the quota.
+		if c.CA && c.Type != "access_managed" {
+			cas = append(cas, c)
+		}
+	}
+	return caQuotaDetail(accountID, cas, listErr, err)
 }
 
 // certificatesHolding lists the account's uploaded certificates that hold

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/cfapi"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
+	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
 )
 
 const uploadTestAccount = "0123456789abcdef0123456789abcdef"
@@ -212,5 +213,79 @@ func TestOwnTwins(t *testing.T) {
 		if len(twins) != tc.twins || len(unplaced) != tc.unplaced {
 			t.Errorf("%s: ownTwins = %v, %v; want %d twins and %d unplaced", name, twins, unplaced, tc.twins, tc.unplaced)
 		}
+	}
+}
+
+// quotaServer is an emulator whose accounts hold at most opts.CALimit CAs
+// (1 when unset), with one CA already in uploadTestAccount, and a client
+// with retries.
+func quotaServer(t *testing.T, opts emulator.Options) (*emulator.Running, *cfapi.Client) {
+	t.Helper()
+	opts.APIToken, opts.CALimit = "tok", max(opts.CALimit, 1)
+	emu, err := emulator.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	if _, err := emu.AddCertificate(uploadTestAccount, "held", true, testcerts.NewCA("held").PEM, ""); err != nil {
+		t.Fatal(err)
+	}
+	client, err := cfapi.New(cfapi.Config{APIToken: "tok", BaseURL: emu.URL(), MaxRetries: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emu, client
+}
+
+// TestUploadOverQuotaAfterALostAnswer: a retry refused with 1489 after an
+// attempt whose fate is unknown (a 503) is not taken at its word: the first
+// attempt may have stored the CA and so filled the quota. The account is
+// searched for it, and once none is found the quota is named.
+func TestUploadOverQuotaAfterALostAnswer(t *testing.T) {
+	t.Parallel()
+	emu, client := quotaServer(t, emulator.Options{})
+	emu.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Status: http.StatusServiceUnavailable})
+	pemText, _ := selfSignedPEM(t)
+
+	got, diags := uploadExactlyOnce(context.Background(), client, cfapi.UploadRequest{AccountID: uploadTestAccount, Name: "n", CA: true, Certificates: pemText})
+	if got != nil || len(diags) != 1 || !diags.HasError() {
+		t.Fatalf("got %v, %v; want one error", got, diags)
+	}
+	if detail := diags[0].Detail(); !strings.Contains(detail, "holds as many CA certificates as it may") || !strings.Contains(detail, `(name "held")`) {
+		t.Errorf("detail %q does not name the quota and the CA held", detail)
+	}
+	// Two uploads (the 503, then 1489); one listing to look for the first
+	// one's certificate, and one to name the account's CAs.
+	for route, want := range map[string]int{emulator.RouteUpload: 2, emulator.RouteList: 2} {
+		if n := emu.RequestCount(route); n != want {
+			t.Errorf("%d %s requests, want %d", n, route, want)
+		}
+	}
+}
+
+// TestUploadOverQuotaFilledByItsOwnLostAttempt: the first attempt stored
+// the CA (its answer was lost), which used the account's last slot, so the
+// retry is refused with 1489. The certificate the first attempt stored is
+// recorded, exactly as after a lost answer refused with 1471.
+func TestUploadOverQuotaFilledByItsOwnLostAttempt(t *testing.T) {
+	t.Parallel()
+	// Duplicates allowed, so that the retry meets the quota rather than
+	// 1471; the emulator stores the first attempt after Cloudflare's clock
+	// has passed the second in which it was sent.
+	emu, client := quotaServer(t, emulator.Options{AllowDuplicates: true, CALimit: 2})
+	emu.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: commitDelay, CommitThenDrop: true})
+	pemText, _ := selfSignedPEM(t)
+
+	got, diags := uploadExactlyOnce(context.Background(), client, cfapi.UploadRequest{AccountID: uploadTestAccount, Name: "n", CA: true, Certificates: pemText})
+	if diags.HasError() || got == nil {
+		t.Fatalf("got %v, %v; want the certificate the first attempt stored", got, diags)
+	}
+	stored := emu.Certificates(uploadTestAccount)
+	if len(stored) != 2 || stored[1].ID != got.ID {
+		t.Fatalf("recorded %+v; the emulator holds %+v", got, stored)
+	}
+	if len(diags) != 1 || diags[0].Summary() != "mTLS Certificate Recorded After a Lost Answer" ||
+		!strings.Contains(diags[0].Detail(), "code 1489") {
+		t.Errorf("diagnostics %v; want the warning about the lost answer, quoting the 1489 refusal", diags)
 	}
 }

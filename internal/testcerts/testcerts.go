@@ -44,6 +44,10 @@ type Options struct {
 	Key crypto.Signer
 	// Parent signs the certificate; nil means self-signed.
 	Parent *Certificate
+	// SignatureAlgorithm is the signer's algorithm, such as
+	// x509.SHA256WithRSAPSS for an RSA signer; 0 lets crypto/x509 choose
+	// one for the signer's key.
+	SignatureAlgorithm x509.SignatureAlgorithm
 }
 
 // NewCA makes a self-signed CA certificate valid for a year.
@@ -93,6 +97,7 @@ func New(opts Options) *Certificate {
 		DNSNames:              opts.DNSNames,
 		BasicConstraintsValid: true,
 		IsCA:                  opts.IsCA,
+		SignatureAlgorithm:    opts.SignatureAlgorithm,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
 	}

@@ -49,3 +49,19 @@ func TestKeyAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+func TestSignatureAlgorithm(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts Options
+		want x509.SignatureAlgorithm
+	}{
+		"ECDSA P-256 by default": {Options{}, x509.ECDSAWithSHA256},
+		"RSA":                    {Options{Key: RSAKey(2048)}, x509.SHA256WithRSA},
+		"RSA-PSS when asked":     {Options{Key: RSAKey(2048), SignatureAlgorithm: x509.SHA256WithRSAPSS}, x509.SHA256WithRSAPSS},
+		"Ed25519":                {Options{Key: Ed25519Key()}, x509.PureEd25519},
+	} {
+		if got := New(tc.opts).X509.SignatureAlgorithm; got != tc.want {
+			t.Errorf("%s: signature algorithm %v, want %v", name, got, tc.want)
+		}
+	}
+}
