@@ -81,8 +81,10 @@ func TestMalformedHostnameAnswers(t *testing.T) {
 	canned, c := startCanned(t)
 	ctx := context.Background()
 	calls := map[string]func() ([]string, error){
-		"read":    func() ([]string, error) { return c.HostnameAssociations(ctx, zone, fuzzCertID) },
-		"replace": func() ([]string, error) { return c.ReplaceHostnameAssociations(ctx, zone, fuzzCertID, []string{"a.example.com"}) },
+		"read": func() ([]string, error) { return c.HostnameAssociations(ctx, zone, fuzzCertID) },
+		"replace": func() ([]string, error) {
+			return c.ReplaceHostnameAssociations(ctx, zone, fuzzCertID, []string{"a.example.com"})
+		},
 	}
 	for _, tc := range []struct {
 		name, contentType, body string
