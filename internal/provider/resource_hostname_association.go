@@ -116,10 +116,10 @@ func (r *hostnameAssociationResource) Schema(ctx context.Context, _ resource.Sch
 func hostnameAssociationTimeouts(ctx context.Context) schema.Block {
 	block := timeouts.Block(ctx, timeouts.Opts{
 		Create: true, Read: true, Update: true, Delete: true,
-		CreateDescription: timeoutDescription("a create (a read of the certificate's hostnames and a replace), with retries", defaultHostnameTimeout),
+		CreateDescription: timeoutDescription("a create (a read of the certificate's hostnames, then a replace) and its retries", defaultHostnameTimeout),
 		ReadDescription:   timeoutDescription("a refresh of the hostnames and its retries", defaultHostnameTimeout),
-		UpdateDescription: timeoutDescription("an update (up to a read and two replaces), with retries", defaultHostnameTimeout),
-		DeleteDescription: timeoutDescription("the replace that removes the hostnames, with retries", defaultHostnameTimeout) +
+		UpdateDescription: timeoutDescription("an update (up to a read and two replaces) and its retries", defaultHostnameTimeout),
+		DeleteDescription: timeoutDescription("a destroy (one replace that removes the hostnames) and its retries", defaultHostnameTimeout) +
 			" A destroy uses the value in state, so a change reaches it only after an apply.",
 	}).(schema.SingleNestedBlock)
 	for name, attr := range block.Attributes {
