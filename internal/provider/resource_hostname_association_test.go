@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -648,5 +649,91 @@ resource "mtls_hostname_association" "api" {
 		if n := counts[emulator.RouteHostnameAssociationsGet] + counts[emulator.RouteHostnameAssociationsPut]; n != 0 {
 			t.Errorf("values invalid at apply sent %d hostname requests: %v", n, counts)
 		}
+	})
+}
+
+// TestAccHostnameAssociation_oldCertificateNotCleared: when the hostnames
+// reached the new certificate but removing them from the old one failed,
+// the error says so and how to finish, and state names the new one: the
+// next plan is empty.
+func TestAccHostnameAssociation_oldCertificateNotCleared(t *testing.T) {
+	t.Parallel()
+	h := newHostnameEnv(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, h.env, h.name),
+		Steps: []resource.TestStep{
+			{Config: h.config("a", "api.example.com")},
+			{
+				PreConfig: func() {
+					// The first replace (the new certificate's) goes through;
+					// the second (clearing the old one) is refused.
+					h.env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteHostnameAssociationsPut, Delay: time.Millisecond})
+					h.env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteHostnameAssociationsPut, Status: 400, Code: 1000, Message: "Bad request"})
+				},
+				Config: h.config("b", "api.example.com"),
+				ExpectError: acctest.ExpectErrorFragments("Unable to Update mTLS Hostname Association",
+					"The hostnames are now associated with certificate", "and the state records that",
+					"Removing them from the old certificate", "No hostname was left without a CA",
+					"curl -X PUT", `"hostnames":[]`, "code 1000: Bad request"),
+			},
+			{
+				Config: h.config("b", "api.example.com"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					h.expectHostnames(t, "mtls_certificate.b", "api.example.com"),
+					h.expectHostnames(t, "mtls_certificate.a", "api.example.com"),
+				),
+			},
+			{
+				// Cleared by hand, as the error says; then a clean destroy.
+				PreConfig: func() {
+					for _, c := range h.env.Emulator.Certificates(h.env.AccountID) {
+						if c.Name == h.name+"-a" {
+							if _, err := h.env.Client(t).ReplaceHostnameAssociations(context.Background(), h.zone, c.ID, nil); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+				},
+				Config:   h.config("b", "api.example.com"),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// TestAccHostnameAssociation_createOutcomeUnknown: a create whose replace
+// got no readable answer records the association as tainted, and the next
+// apply replaces it and ends with the configured hostnames.
+func TestAccHostnameAssociation_createOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	h := newHostnameEnv(t)
+	provider := h.env.ProviderConfigWith(fmt.Sprintf("  api_token = %q\n  account_id = %q\n  max_retries = 0", h.env.Token, h.env.AccountID))
+	config := provider + strings.TrimPrefix(h.config("a", "api.example.com"), h.env.ProviderConfig())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(),
+		CheckDestroy:             checkAllDeleted(t, h.env, h.name),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					h.env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteHostnameAssociationsPut, CommitThenBody: true, Status: 502,
+						ContentType: "text/html", Body: []byte("<html>502 Bad Gateway</html>")})
+				},
+				Config: config,
+				ExpectError: acctest.ExpectErrorFragments("Unable to Create mTLS Hostname Association", "may or may not have happened",
+					"recorded in state as tainted"),
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(hostnameAddress, plancheck.ResourceActionDestroyBeforeCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: h.expectHostnames(t, "mtls_certificate.a", "api.example.com"),
+			},
+		},
 	})
 }
