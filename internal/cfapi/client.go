@@ -41,6 +41,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cloudflare/cloudflare-go/v7/certificate_authorities"
 	"github.com/cloudflare/cloudflare-go/v7/mtls_certificates"
 	"github.com/cloudflare/cloudflare-go/v7/option"
 )
@@ -77,6 +78,7 @@ type Config struct {
 type Client struct {
 	certs        *mtls_certificates.MTLSCertificateService
 	associations *mtls_certificates.AssociationService
+	hostnames    *certificate_authorities.HostnameAssociationService
 }
 
 // Certificate is one mTLS certificate as the API reports it.
@@ -162,6 +164,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		certs:        mtls_certificates.NewMTLSCertificateService(opts...),
 		associations: mtls_certificates.NewAssociationService(opts...),
+		hostnames:    certificate_authorities.NewHostnameAssociationService(opts...),
 	}, nil
 }
 
@@ -240,4 +243,55 @@ func (c *Client) Delete(ctx context.Context, accountID, id string) error {
 // String keeps %v of a request from printing the private key.
 func (r UploadRequest) String() string {
 	return fmt.Sprintf("upload(account=%s name=%q ca=%t private_key_set=%t)", r.AccountID, r.Name, r.CA, r.PrivateKey != "")
+}
+
+// HostnameAssociations returns the hostnames whose client certificates the
+// CA certID verifies in zone zoneID (API Shield). A certificate that does
+// not exist gives an error for which IsCertificateNotFound is true.
+func (c *Client) HostnameAssociations(ctx context.Context, zoneID, certID string) ([]string, error) {
+	if err := checkHostnameCall("read hostname associations", zoneID, certID); err != nil {
+		return nil, err
+	}
+	var params certificate_authorities.HostnameAssociationGetParams
+	params.ZoneID.Value, params.ZoneID.Present = zoneID, true
+	params.MTLSCertificateID.Value, params.MTLSCertificateID.Present = certID, true
+	ctx, call := startCall(ctx)
+	var env certificate_authorities.HostnameAssociationGetResponseEnvelope
+	_, err := c.hostnames.Get(ctx, params, option.WithResponseBodyInto(&env))
+	return call.answer.hostnames("read hostname associations", hostnamesSubject(zoneID, certID),
+		envelopeFields{env.JSON.Success, env.JSON.Errors, env.JSON.Result}, env.Result.JSON.Hostnames, env.Result.Hostnames, err)
+}
+
+// ReplaceHostnameAssociations makes hostnames the whole list of hostnames
+// that the CA certID verifies in zone zoneID, and returns the list
+// Cloudflare answers; an empty list removes them all.
+func (c *Client) ReplaceHostnameAssociations(ctx context.Context, zoneID, certID string, hostnames []string) ([]string, error) {
+	if err := checkHostnameCall("replace hostname associations", zoneID, certID); err != nil {
+		return nil, err
+	}
+	var params certificate_authorities.HostnameAssociationUpdateParams
+	params.ZoneID.Value, params.ZoneID.Present = zoneID, true
+	body := &params.TLSHostnameAssociation
+	// Never null: the API reads a missing list differently from [].
+	body.Hostnames.Value, body.Hostnames.Present = append([]string{}, hostnames...), true
+	body.MTLSCertificateID.Value, body.MTLSCertificateID.Present = certID, true
+	ctx, call := startCall(ctx)
+	var env certificate_authorities.HostnameAssociationUpdateResponseEnvelope
+	_, err := c.hostnames.Update(ctx, params, option.WithResponseBodyInto(&env))
+	return call.answer.hostnames("replace hostname associations", hostnamesSubject(zoneID, certID),
+		envelopeFields{env.JSON.Success, env.JSON.Errors, env.JSON.Result}, env.Result.JSON.Hostnames, env.Result.Hostnames, err)
+}
+
+// checkHostnameCall refuses an empty zone or certificate id before any
+// request: without mtls_certificate_id, the endpoints address Cloudflare's
+// managed CA instead, and a replace would change its hostnames.
+func checkHostnameCall(operation, zoneID, certID string) error {
+	if zoneID == "" || certID == "" {
+		return &APIError{Operation: operation, Message: "a zone id and a certificate id are both needed; no request was sent"}
+	}
+	return nil
+}
+
+func hostnamesSubject(zoneID, certID string) string {
+	return "certificate " + certID + " in zone " + zoneID
 }

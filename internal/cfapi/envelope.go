@@ -273,6 +273,42 @@ func (a *answer) certificate(operation, subject string, env envelopeFields, chec
 	return out, nil
 }
 
+// hostnames is the outcome of a call whose result is an object holding a
+// list of hostnames: the list the SDK decoded, once its raw JSON shows
+// that every item is a non-empty string (the SDK's decoder turns a number
+// into a string). A null list is none, like an empty result list.
+func (a *answer) hostnames(operation, subject string, env envelopeFields, list field, decoded []string, sdkErr error) ([]string, error) {
+	if sdkErr != nil {
+		return nil, a.failed(operation, subject, sdkErr)
+	}
+	if err := a.result(operation, subject, env); err != nil {
+		return nil, err
+	}
+	if kind := jsonKind([]byte(env.result.Raw())); kind != "an object" {
+		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s, not an object with hostnames`, kind), nil)
+	}
+	raw := []byte(list.Raw())
+	switch {
+	case list.IsMissing():
+		return nil, a.unreadable(operation, subject, `"result.hostnames" is missing`, nil)
+	case isNull(raw):
+		return []string{}, nil
+	case jsonKind(raw) != "a list":
+		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"result.hostnames" is %s, not a list of hostnames`, jsonKind(raw)), nil)
+	}
+	// Only the items' kinds are read here; their values are the SDK's.
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil || len(items) != len(decoded) {
+		return nil, a.unreadable(operation, subject, `"result.hostnames" could not be read as a list`, err)
+	}
+	for i, item := range items {
+		if jsonKind(item) != "a string" || decoded[i] == "" {
+			return nil, a.unreadable(operation, subject, fmt.Sprintf(`"result.hostnames[%d]" is %s, not a hostname`, i, describeValue(item)), nil)
+		}
+	}
+	return decoded, nil
+}
+
 // list is the outcome of a call whose result is a list of noun: nil when
 // it is one, or why it is not. Each item is checked by its caller.
 func (a *answer) list(operation, subject, noun string, env envelopeFields, sdkErr error) error {

@@ -110,6 +110,17 @@ func FuzzAPIResponse(f *testing.F) {
 			}
 		}
 
+		for op, call := range map[string]func() ([]string, error){
+			"hostnames":         func() ([]string, error) { return c.HostnameAssociations(ctx, zone, fuzzCertID) },
+			"replace hostnames": func() ([]string, error) { return c.ReplaceHostnameAssociations(ctx, zone, fuzzCertID, nil) },
+		} {
+			hostnames, err := call()
+			checkError(t, op, failure, status, body, err)
+			if err == nil {
+				checkHostnamesOutcome(t, op, body, hostnames)
+			}
+		}
+
 		err = c.Delete(ctx, account, fuzzCertID)
 		checkError(t, "delete", failure, status, body, err)
 		if err == nil && !envelopeSucceeded(body) {
@@ -169,6 +180,28 @@ func checkCertificateOutcome(t *testing.T, op string, failure bool, status int, 
 		want, _ := time.Parse(time.RFC3339, raw)
 		if !want.Equal(gotTime) {
 			t.Fatalf("%s: %s %q became %v", op, name, raw, gotTime)
+		}
+	}
+}
+
+// checkHostnamesOutcome: a success carries exactly the strings the body's
+// result.hostnames holds.
+func checkHostnamesOutcome(t *testing.T, op string, body []byte, got []string) {
+	t.Helper()
+	if !envelopeSucceeded(body) {
+		t.Fatalf("%s: success on a body without success:true: %s", op, body)
+	}
+	var result map[string]json.RawMessage
+	if err := json.Unmarshal(exactly(body)["result"], &result); err != nil {
+		t.Fatalf("%s: success without a result object (%v): %s", op, err, body)
+	}
+	var want []string
+	if err := json.Unmarshal(result["hostnames"], &want); err != nil || len(want) != len(got) {
+		t.Fatalf("%s: got %q from %s", op, got, body)
+	}
+	for i := range want {
+		if want[i] != got[i] || got[i] == "" {
+			t.Fatalf("%s: got %q from %s", op, got, body)
 		}
 	}
 }

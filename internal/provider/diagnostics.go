@@ -24,6 +24,13 @@ const (
 	deleteSummary = "Unable to Delete mTLS Certificate"
 )
 
+const (
+	hostnameCreateSummary = "Unable to Create mTLS Hostname Association"
+	hostnameReadSummary   = "Unable to Read mTLS Hostname Association"
+	hostnameUpdateSummary = "Unable to Update mTLS Hostname Association"
+	hostnameDeleteSummary = "Unable to Delete mTLS Hostname Association"
+)
+
 const unconfiguredDetail = "The provider configuration depends on values that were not known when it was " +
 	"configured, so the Cloudflare API client could not be set up. Apply the resources it depends on first " +
 	"(for example with -target), then run again."
@@ -252,9 +259,15 @@ func lookupErrorDetail(lead, accountID, id string, err error) string {
 
 // writeImportCommands shows both ways to adopt the certificate importID.
 func writeImportCommands(b *strings.Builder, importID string) {
-	fmt.Fprintf(b, "  terraform import <resource address> %s\n\n", importID)
-	fmt.Fprintf(b, "(tofu import with OpenTofu), or with an import block:\n\n  import {\n    to = <resource address>\n    id = %q\n  }\n\n", importID)
+	writeImportForms(b, "<resource address>", importID)
 	b.WriteString("where <resource address> is this resource's address, such as mtls_certificate.example.")
+}
+
+// writeImportForms shows the import command and the import block that
+// adopt importID at address.
+func writeImportForms(b *strings.Builder, address, importID string) {
+	fmt.Fprintf(b, "  terraform import %s %s\n\n", address, importID)
+	fmt.Fprintf(b, "(tofu import with OpenTofu), or with an import block:\n\n  import {\n    to = %s\n    id = %q\n  }\n\n", address, importID)
 }
 
 // recoveredDetail says that an upload whose answer was lost is recorded
@@ -366,4 +379,75 @@ func credentialDiag(c credential, env, flaw string) diag.Diagnostic {
 			"request carrying this one would fail, so none was sent. %s, for example:\n\n"+
 			"  %s = trimspace(file(%q))\n\n%s The value is not shown here.",
 		source, flaw, where, c.attribute, strings.TrimPrefix(c.attribute, "api_")+".txt", reach))
+}
+
+// hostnameCallDetail explains a failed call about the hostnames of certID
+// in zoneID; lead says what could not be done, kept what was left as it was.
+func hostnameCallDetail(lead, zoneID, certID string, err error, kept string) string {
+	text := fmt.Sprintf("%s certificate %s in zone %s. %s", lead, certID, zoneID, kept)
+	switch {
+	case cfapi.IsCertificateNotFound(err):
+		text += " Cloudflare says the certificate does not exist: check mtls_certificate_id."
+	case cfapi.IsStatusNotFound(err):
+		text += " The 404 is not Cloudflare's \"Certificate not found\" (code 1472), so it says nothing about the " +
+			"certificate: check zone_id and base_url (and any proxy or gateway between here and Cloudflare), then run again."
+	}
+	return apiErrorDetail(text, err)
+}
+
+// hostnamesExistDetail refuses to take over the hostnames that certID
+// already has in zoneID, and shows how to import them.
+func hostnamesExistDetail(zoneID, certID string, existing []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Certificate %s already verifies client certificates for these hostnames in zone %s:\n", certID, zoneID)
+	for _, h := range existing {
+		fmt.Fprintf(&b, "  - %s\n", h)
+	}
+	b.WriteString("\nThey may belong to another configuration or have been set by hand, and this resource manages every " +
+		"hostname of its certificate in its zone (its destroy removes them all), so the provider does not take them over; " +
+		"nothing was changed. To manage them with this resource, import them with\n\n")
+	writeImportForms(&b, "mtls_hostname_association.NAME", hostnameAssociationID(zoneID, certID))
+	b.WriteString("where NAME is this resource's name. The plan after the import sets the configured hostnames in place. " +
+		"Otherwise remove the hostnames from the certificate, or use another certificate.")
+	return b.String()
+}
+
+// hostnameReplaceFailedDetail explains a failed replace of certID's
+// hostnames: a full refusal changed nothing; anything else may have. next
+// says what the state holds and what the next apply does.
+func hostnameReplaceFailedDetail(ctx context.Context, zoneID, certID string, err error, next string) string {
+	if hostnameReplaceRefused(err) {
+		return hostnameCallDetail("Cloudflare refused to set the hostnames of", zoneID, certID, err, "Nothing was changed. "+next)
+	}
+	reason := "the connection failed, or Cloudflare's answer was an error or could not be understood"
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		reason = "the operation ran out of time (see the timeouts block) before Cloudflare answered"
+	case ctx.Err() != nil:
+		reason = "the operation was interrupted before Cloudflare answered"
+	}
+	return apiErrorDetail(fmt.Sprintf("Setting the hostnames of certificate %s in zone %s may or may not have happened: %s. %s",
+		certID, zoneID, reason, next), err)
+}
+
+// answeredOtherHostnamesDetail: Cloudflare answered a replace with other
+// hostnames than it was sent.
+func answeredOtherHostnamesDetail(zoneID, certID string, sent, answered []string) string {
+	return fmt.Sprintf("Cloudflare was asked to associate certificate %s in zone %s with %q and answered that it holds "+
+		"%q. The state records the configured hostnames; the next refresh reads what Cloudflare holds and plans the "+
+		"difference.", certID, zoneID, sent, answered)
+}
+
+// oldCertificateNotClearedDetail: a change of certificate associated the
+// new one, and removing the hostnames from the old one failed.
+func oldCertificateNotClearedDetail(zoneID, oldCert, newCert string, old []string, err error) string {
+	return apiErrorDetail(fmt.Sprintf("The hostnames are now associated with certificate %s in zone %s, and the state "+
+		"records that. Removing them from the old certificate %s then failed, so it still verifies client certificates "+
+		"for %q too (Cloudflare uses the most recently associated certificate). No hostname was left without a CA.\n\n"+
+		"Nothing in the configuration manages the old certificate's hostnames any more, so remove them by hand, with an "+
+		"API token that has \"SSL and Certificates\" edit permission:\n\n"+
+		"  curl -X PUT \"https://api.cloudflare.com/client/v4/zones/%s/certificate_authorities/hostname_associations\" \\\n"+
+		"    -H \"Authorization: Bearer $CLOUDFLARE_API_TOKEN\" -H \"Content-Type: application/json\" \\\n"+
+		"    --data '{\"hostnames\":[],\"mtls_certificate_id\":\"%s\"}'\n\n"+
+		"(with your base_url in place of Cloudflare's API, if you set one).", newCert, zoneID, oldCert, old, zoneID, oldCert), err)
 }

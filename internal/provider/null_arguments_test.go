@@ -163,6 +163,9 @@ func TestAccNullArguments_requiredFailAtPlan(t *testing.T) {
 		"resource.mtls_certificate.ca":                           "true",
 		"resource.mtls_certificate.certificates":                 `file("ca.pem")`,
 		"data.mtls_certificate_associations.mtls_certificate_id": "", // the id of a stored certificate, below
+		"resource.mtls_hostname_association.zone_id":             `"0123456789abcdef0123456789abcdef"`,
+		"resource.mtls_hostname_association.mtls_certificate_id": "", // the id of a stored certificate, below
+		"resource.mtls_hostname_association.hostnames":           `["api.example.com"]`,
 		"function.certificate_info.pem":                          `file("ca.pem")`,
 	}
 	var required []argument
@@ -202,8 +205,8 @@ func TestAccNullArguments_requiredFailAtPlan(t *testing.T) {
 					params = append(params, a.path)
 				}
 			}
-			if target.String() == "data.mtls_certificate_associations.mtls_certificate_id" {
-				args[target.path] = strconv.Quote(stored.ID)
+			if _, ok := args["mtls_certificate_id"]; ok {
+				args["mtls_certificate_id"] = strconv.Quote(stored.ID)
 			}
 			ws := newNullWorkspace(t, env)
 			config := func(args map[string]string) (main, query string) {
@@ -364,6 +367,9 @@ func TestAccNullArguments_optionalAsIfLeftOut(t *testing.T) {
 		{kindData, "mtls_certificate", "by_name", map[string]string{"name": `"stored"`}},
 		{kindData, "mtls_certificates", "this", nil},
 		{kindData, "mtls_certificate_associations", "this", map[string]string{"mtls_certificate_id": strconv.Quote(stored.ID)}},
+		{kindResource, "mtls_hostname_association", "this", map[string]string{
+			"zone_id": `"0123456789abcdef0123456789abcdef"`, "mtls_certificate_id": strconv.Quote(stored.ID), "hostnames": `["api.example.com"]`,
+		}},
 	}
 	// Every resource and data source type is in the configuration.
 	for _, a := range all {

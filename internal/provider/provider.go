@@ -290,6 +290,7 @@ func userAgent(version, terraformVersion string) string {
 func (p *mtlsProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newCertificateResource,
+		newHostnameAssociationResource,
 	}
 }
 

@@ -1,0 +1,8 @@
+# Import by resource identity (Terraform 1.12+, OpenTofu 1.12+).
+import {
+  to = mtls_hostname_association.api
+  identity = {
+    zone_id             = "0123456789abcdef0123456789abcdef"
+    mtls_certificate_id = "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10"
+  }
+}
