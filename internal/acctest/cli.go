@@ -409,10 +409,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// Diagnostic is one diagnostic of the CLI's machine-readable (-json) UI.
+// Diagnostic is one diagnostic of the CLI's machine-readable (-json) UI,
+// flattened from tfjson.Diagnostic so that tests compare and sort
+// diagnostics as values (its Range and Snippet are pointers).
 type Diagnostic struct {
 	// Severity is "error" or "warning".
-	Severity string
+	Severity tfjson.DiagnosticSeverity
 	Summary  string
 	Detail   string
 	// Address is the resource the diagnostic is about, when there is one,
@@ -435,34 +437,34 @@ func (r Result) Diagnostics() []Diagnostic {
 	// 64 KiB line limit.
 	sc.Buffer(nil, 16<<20)
 	for sc.Scan() {
+		// tfjson.UnmarshalLogMessage would do, but its Diagnostic has no
+		// address, which the CLI's JSON UI gives and tests check.
 		var msg struct {
-			Type       string `json:"type"`
+			Type       tfjson.LogMessageType `json:"type"`
 			Diagnostic struct {
-				Severity string `json:"severity"`
-				Summary  string `json:"summary"`
-				Detail   string `json:"detail"`
-				Address  string `json:"address"`
-				Snippet  struct {
-					Code string `json:"code"`
-				} `json:"snippet"`
+				tfjson.Diagnostic
+				Address string `json:"address"`
 			} `json:"diagnostic"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil || msg.Type != "diagnostic" {
+		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil || msg.Type != tfjson.MessageTypeDiagnostic {
 			continue
 		}
-		d := msg.Diagnostic
-		out = append(out, Diagnostic{Severity: d.Severity, Summary: d.Summary, Detail: d.Detail, Address: d.Address, Code: d.Snippet.Code})
+		d := Diagnostic{Severity: msg.Diagnostic.Severity, Summary: msg.Diagnostic.Summary, Detail: msg.Diagnostic.Detail, Address: msg.Diagnostic.Address}
+		if msg.Diagnostic.Snippet != nil {
+			d.Code = msg.Diagnostic.Snippet.Code
+		}
+		out = append(out, d)
 	}
 	return out
 }
 
 // Errors returns the diagnostics with severity "error".
-func (r Result) Errors() []Diagnostic { return r.withSeverity("error") }
+func (r Result) Errors() []Diagnostic { return r.withSeverity(tfjson.DiagnosticSeverityError) }
 
 // Warnings returns the diagnostics with severity "warning".
-func (r Result) Warnings() []Diagnostic { return r.withSeverity("warning") }
+func (r Result) Warnings() []Diagnostic { return r.withSeverity(tfjson.DiagnosticSeverityWarning) }
 
-func (r Result) withSeverity(severity string) []Diagnostic {
+func (r Result) withSeverity(severity tfjson.DiagnosticSeverity) []Diagnostic {
 	var out []Diagnostic
 	for _, d := range r.Diagnostics() {
 		if d.Severity == severity {
