@@ -62,9 +62,8 @@ func RemoveProviderBinary() {
 // so set CLOUDFLARE_* variables with Setenv. No Init is needed.
 func NewBinaryWorkspace(t *testing.T) *Workspace {
 	t.Helper()
-	cli := cliPathOrSkip(t)
+	w := newWorkspace(t, cliPathOrSkip(t))
 	binary := providerBinary(t)
-	w := &Workspace{Dir: t.TempDir(), t: t, cli: cli, address: providerAddress()}
 	rc := filepath.Join(t.TempDir(), "cli.rc")
 	overrides := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n",
 		w.address, filepath.Dir(binary))

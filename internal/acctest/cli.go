@@ -16,6 +16,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/provider"
@@ -55,7 +57,26 @@ type Workspace struct {
 	t       *testing.T
 	cli     string
 	address string
-	env     []string
+	// env is the environment of the commands Run and Start run; tf gets
+	// it too, less what terraform-exec sets itself.
+	env []string
+	// tf runs the commands terraform-exec has a method for: init and show.
+	tf *tfexec.Terraform
+	// reattach points the CLI at the provider served by the test; nil when
+	// the CLI starts the provider binary itself.
+	reattach tfexec.ReattachInfo
+}
+
+// newWorkspace is a Workspace in a fresh directory, with no environment yet.
+func newWorkspace(t *testing.T, cli string) *Workspace {
+	t.Helper()
+	w := &Workspace{Dir: t.TempDir(), t: t, cli: cli, address: providerAddress()}
+	tf, err := tfexec.NewTerraform(w.Dir, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tf = tf
+	return w
 }
 
 // cliPathOrSkip is the CLI in TF_ACC_TERRAFORM_PATH; without TF_ACC or
@@ -80,19 +101,17 @@ func cliPathOrSkip(t *testing.T) string {
 // any other command.
 func NewWorkspace(t *testing.T) *Workspace {
 	t.Helper()
-	cli := cliPathOrSkip(t)
-	w := &Workspace{
-		Dir:     t.TempDir(),
-		t:       t,
-		cli:     cli,
-		address: providerAddress(),
+	w := newWorkspace(t, cliPathOrSkip(t))
+	w.reattach = serveProvider(t, w.address)
+	reattach, err := json.Marshal(w.reattach)
+	if err != nil {
+		t.Fatalf("encoding TF_REATTACH_PROVIDERS: %v", err)
 	}
-	reattach := serveProvider(t, w.address)
 	w.env = append(inheritedEnv(),
 		"TF_IN_AUTOMATION=1",
 		"TF_INPUT=0",
 		"CHECKPOINT_DISABLE=1",
-		"TF_REATTACH_PROVIDERS="+reattach,
+		"TF_REATTACH_PROVIDERS="+string(reattach),
 	)
 	return w
 }
@@ -134,20 +153,10 @@ func inheritedEnv() []string {
 	return env
 }
 
-// reattachConfig is one entry of TF_REATTACH_PROVIDERS. go-plugin's own
-// ReattachConfig holds a net.Addr, which does not encode to JSON.
-type reattachConfig struct {
-	Protocol        string
-	ProtocolVersion int
-	Pid             int
-	Test            bool
-	Addr            struct{ Network, String string }
-}
-
-// serveProvider serves a fresh provider in this process and returns the
-// TF_REATTACH_PROVIDERS value that points the CLI at it. The server stops
-// when the test ends.
-func serveProvider(t *testing.T, address string) string {
+// serveProvider serves a fresh provider in this process and returns what
+// points the CLI at it (TF_REATTACH_PROVIDERS). The server stops when the
+// test ends.
+func serveProvider(t *testing.T, address string) tfexec.ReattachInfo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	configCh := make(chan *plugin.ReattachConfig, 1)
@@ -188,19 +197,13 @@ func serveProvider(t *testing.T, address string) string {
 		}
 	})
 
-	rc := reattachConfig{
+	return tfexec.ReattachInfo{address: {
 		Protocol:        string(cfg.Protocol),
 		ProtocolVersion: cfg.ProtocolVersion,
 		Pid:             cfg.Pid,
 		Test:            cfg.Test,
-	}
-	rc.Addr.Network = cfg.Addr.Network()
-	rc.Addr.String = cfg.Addr.String()
-	out, err := json.Marshal(map[string]reattachConfig{address: rc})
-	if err != nil {
-		t.Fatalf("encoding TF_REATTACH_PROVIDERS: %v", err)
-	}
-	return string(out)
+		Addr:            tfexec.ReattachConfigAddr{Network: cfg.Addr.Network(), String: cfg.Addr.String()},
+	}}
 }
 
 // SetConfig writes hcl to main.tf, replacing what was there.
@@ -233,9 +236,29 @@ type Result struct {
 }
 
 // Init runs `init`. With the provider reattached the CLI downloads nothing.
-func (w *Workspace) Init() Result {
+func (w *Workspace) Init() {
 	w.t.Helper()
-	return w.MustRun("init", "-input=false", "-no-color")
+	if err := w.terraform().Init(context.Background(), tfexec.Reattach(w.reattach)); err != nil {
+		w.t.Fatalf("%s init: %v", filepath.Base(w.cli), err)
+	}
+}
+
+// terraform is w.tf with the workspace's environment as it is now, since
+// Setenv may have changed it. terraform-exec refuses the variables it sets
+// itself (TF_IN_AUTOMATION, TF_INPUT, TF_LOG*, TF_REATTACH_PROVIDERS,
+// TF_VAR_*, ...): CleanEnv leaves them out, and Reattach passes the
+// provider.
+func (w *Workspace) terraform() *tfexec.Terraform {
+	w.t.Helper()
+	env := map[string]string{}
+	for _, kv := range w.env {
+		name, value, _ := strings.Cut(kv, "=")
+		env[name] = value
+	}
+	if err := w.tf.SetEnv(tfexec.CleanEnv(env)); err != nil {
+		w.t.Fatal(err)
+	}
+	return w.tf
 }
 
 // Run runs the CLI with args in Dir and waits for it. A non-zero exit does
@@ -259,32 +282,36 @@ func (w *Workspace) MustRun(args ...string) Result {
 	return r
 }
 
-// ShowJSON runs `show -json` and decodes its output: the state when args is
-// empty, a saved plan when args names one.
-func (w *Workspace) ShowJSON(args ...string) map[string]any {
+// State runs `show -json` and returns the workspace's state.
+func (w *Workspace) State() *tfjson.State {
 	w.t.Helper()
-	r := w.MustRun(append([]string{"show", "-json", "-no-color"}, args...)...)
-	var doc map[string]any
-	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
-		w.t.Fatalf("decoding show -json output: %v\n%s", err, r.Stdout)
+	state, err := w.terraform().Show(context.Background(), tfexec.Reattach(w.reattach))
+	if err != nil {
+		w.t.Fatalf("%s show: %v", filepath.Base(w.cli), err)
 	}
-	return doc
+	return state
+}
+
+// SavedPlan runs `show -json` on the plan saved in file (relative to Dir).
+func (w *Workspace) SavedPlan(file string) *tfjson.Plan {
+	w.t.Helper()
+	plan, err := w.terraform().ShowPlanFile(context.Background(), file, tfexec.Reattach(w.reattach))
+	if err != nil {
+		w.t.Fatalf("%s show %s: %v", filepath.Base(w.cli), file, err)
+	}
+	return plan
 }
 
 // ResourceValues returns the attribute values of the resource at address
-// (such as "mtls_certificate.ca") in the root module of a ShowJSON
-// document: from "values" for a state, from "planned_values" for a plan.
-func ResourceValues(doc map[string]any, address string) (map[string]any, bool) {
-	for _, key := range []string{"values", "planned_values"} {
-		section, _ := doc[key].(map[string]any)
-		root, _ := section["root_module"].(map[string]any)
-		resources, _ := root["resources"].([]any)
-		for _, r := range resources {
-			res, _ := r.(map[string]any)
-			if res["address"] == address {
-				values, _ := res["values"].(map[string]any)
-				return values, true
-			}
+// (such as "mtls_certificate.ca") in the root module of values: a State's
+// Values or a Plan's PlannedValues. values is nil for an empty state.
+func ResourceValues(values *tfjson.StateValues, address string) (map[string]any, bool) {
+	if values == nil || values.RootModule == nil {
+		return nil, false
+	}
+	for _, r := range values.RootModule.Resources {
+		if r.Address == address {
+			return r.AttributeValues, true
 		}
 	}
 	return nil, false
@@ -305,6 +332,10 @@ type Process struct {
 // shows what the CLI printed so far; Wait returns the full Result. A CLI
 // still running when the test ends fails the test and is interrupted, then
 // killed if it does not stop.
+//
+// It runs the CLI itself: terraform-exec has a method per command with
+// typed options, and none that takes any arguments, returns the exit code
+// with both outputs, or lets the caller signal the running CLI.
 func (w *Workspace) Start(args ...string) *Process {
 	w.t.Helper()
 	p := &Process{done: make(chan struct{})}
@@ -378,10 +409,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// Diagnostic is one diagnostic of the CLI's machine-readable (-json) UI.
+// Diagnostic is one diagnostic of the CLI's machine-readable (-json) UI,
+// flattened from tfjson.Diagnostic so that tests compare and sort
+// diagnostics as values (its Range and Snippet are pointers).
 type Diagnostic struct {
 	// Severity is "error" or "warning".
-	Severity string
+	Severity tfjson.DiagnosticSeverity
 	Summary  string
 	Detail   string
 	// Address is the resource the diagnostic is about, when there is one,
@@ -404,34 +437,34 @@ func (r Result) Diagnostics() []Diagnostic {
 	// 64 KiB line limit.
 	sc.Buffer(nil, 16<<20)
 	for sc.Scan() {
+		// tfjson.UnmarshalLogMessage would do, but its Diagnostic has no
+		// address, which the CLI's JSON UI gives and tests check.
 		var msg struct {
-			Type       string `json:"type"`
+			Type       tfjson.LogMessageType `json:"type"`
 			Diagnostic struct {
-				Severity string `json:"severity"`
-				Summary  string `json:"summary"`
-				Detail   string `json:"detail"`
-				Address  string `json:"address"`
-				Snippet  struct {
-					Code string `json:"code"`
-				} `json:"snippet"`
+				tfjson.Diagnostic
+				Address string `json:"address"`
 			} `json:"diagnostic"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil || msg.Type != "diagnostic" {
+		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil || msg.Type != tfjson.MessageTypeDiagnostic {
 			continue
 		}
-		d := msg.Diagnostic
-		out = append(out, Diagnostic{Severity: d.Severity, Summary: d.Summary, Detail: d.Detail, Address: d.Address, Code: d.Snippet.Code})
+		d := Diagnostic{Severity: msg.Diagnostic.Severity, Summary: msg.Diagnostic.Summary, Detail: msg.Diagnostic.Detail, Address: msg.Diagnostic.Address}
+		if msg.Diagnostic.Snippet != nil {
+			d.Code = msg.Diagnostic.Snippet.Code
+		}
+		out = append(out, d)
 	}
 	return out
 }
 
 // Errors returns the diagnostics with severity "error".
-func (r Result) Errors() []Diagnostic { return r.withSeverity("error") }
+func (r Result) Errors() []Diagnostic { return r.withSeverity(tfjson.DiagnosticSeverityError) }
 
 // Warnings returns the diagnostics with severity "warning".
-func (r Result) Warnings() []Diagnostic { return r.withSeverity("warning") }
+func (r Result) Warnings() []Diagnostic { return r.withSeverity(tfjson.DiagnosticSeverityWarning) }
 
-func (r Result) withSeverity(severity string) []Diagnostic {
+func (r Result) withSeverity(severity tfjson.DiagnosticSeverity) []Diagnostic {
 	var out []Diagnostic
 	for _, d := range r.Diagnostics() {
 		if d.Severity == severity {

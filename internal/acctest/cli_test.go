@@ -1,6 +1,7 @@
 package acctest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/emulator"
@@ -39,7 +42,7 @@ func TestWorkspace_lifecycle(t *testing.T) {
 	if errs := plan.Errors(); len(errs) > 0 {
 		t.Fatalf("plan reported errors: %+v", errs)
 	}
-	planned, ok := acctest.ResourceValues(ws.ShowJSON("tfplan"), "mtls_certificate.ca")
+	planned, ok := acctest.ResourceValues(ws.SavedPlan("tfplan").PlannedValues, "mtls_certificate.ca")
 	if !ok || planned["ca"] != true {
 		t.Errorf("the saved plan does not create mtls_certificate.ca with ca = true: %v", planned)
 	}
@@ -48,7 +51,7 @@ func TestWorkspace_lifecycle(t *testing.T) {
 	if errs := apply.Errors(); len(errs) > 0 {
 		t.Fatalf("apply reported errors: %+v", errs)
 	}
-	state, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.ca")
+	state, ok := acctest.ResourceValues(ws.State().Values, "mtls_certificate.ca")
 	if !ok {
 		t.Fatal("mtls_certificate.ca is not in the state after apply")
 	}
@@ -63,7 +66,7 @@ func TestWorkspace_lifecycle(t *testing.T) {
 	}
 
 	ws.MustRun("destroy", "-json", "-input=false", "-auto-approve")
-	if _, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.ca"); ok {
+	if _, ok := acctest.ResourceValues(ws.State().Values, "mtls_certificate.ca"); ok {
 		t.Error("mtls_certificate.ca is still in the state after destroy")
 	}
 	if env.Emulator != nil {
@@ -135,7 +138,7 @@ func TestWorkspace_interruptDuringCreate(t *testing.T) {
 	if n := env.Emulator.CertificateCount(env.AccountID); n != 0 {
 		t.Errorf("the emulator holds %d certificate(s) after an interrupted upload, want 0", n)
 	}
-	if _, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.ca"); ok {
+	if _, ok := acctest.ResourceValues(ws.State().Values, "mtls_certificate.ca"); ok {
 		t.Error("mtls_certificate.ca is in the state after an interrupted upload")
 	}
 }
@@ -175,19 +178,30 @@ func TestResultDiagnostics(t *testing.T) {
 }
 
 func TestResourceValues(t *testing.T) {
-	resources := func(key string) map[string]any {
-		return map[string]any{key: map[string]any{"root_module": map[string]any{"resources": []any{
-			map[string]any{"address": "mtls_certificate.other", "values": map[string]any{"id": "1"}},
-			map[string]any{"address": "mtls_certificate.ca", "values": map[string]any{"id": "2"}},
-		}}}}
+	const resources = `{"root_module":{"resources":[` +
+		`{"address":"mtls_certificate.other","values":{"id":"1"}},` +
+		`{"address":"mtls_certificate.ca","values":{"id":"2"}}]}}`
+	var state tfjson.State
+	var plan tfjson.Plan
+	for doc, into := range map[string]json.Unmarshaler{
+		`{"format_version":"1.0","values":` + resources + `}`:         &state,
+		`{"format_version":"1.2","planned_values":` + resources + `}`: &plan,
+	} {
+		if err := into.UnmarshalJSON([]byte(doc)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for _, key := range []string{"values", "planned_values"} {
-		got, ok := acctest.ResourceValues(resources(key), "mtls_certificate.ca")
+	for key, values := range map[string]*tfjson.StateValues{"values": state.Values, "planned_values": plan.PlannedValues} {
+		got, ok := acctest.ResourceValues(values, "mtls_certificate.ca")
 		if !ok || got["id"] != "2" {
 			t.Errorf("%s: ResourceValues = %v, %v", key, got, ok)
 		}
 	}
-	if _, ok := acctest.ResourceValues(map[string]any{"format_version": "1.0"}, "mtls_certificate.ca"); ok {
+	var empty tfjson.State
+	if err := empty.UnmarshalJSON([]byte(`{"format_version":"1.0"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := acctest.ResourceValues(empty.Values, "mtls_certificate.ca"); ok {
 		t.Error("found a resource in an empty state")
 	}
 }

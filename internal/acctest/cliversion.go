@@ -137,6 +137,8 @@ var (
 )
 
 // detectCLI runs `<path> version` once per path and parses its first line.
+// terraform-exec's Version reads `version -json`, which does not name the
+// product: OpenTofu reports its version as terraform_version too.
 func detectCLI(path string) (CLI, error) {
 	detectedMu.Lock()
 	defer detectedMu.Unlock()

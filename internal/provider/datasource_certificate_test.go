@@ -334,7 +334,7 @@ resource "mtls_certificate" "adopted" {
 	if errs := apply.Errors(); len(errs) > 0 {
 		t.Fatalf("apply reported errors: %+v", errs)
 	}
-	state := ws.ShowJSON()
+	state := ws.State().Values
 	for i := range 3 {
 		addr := fmt.Sprintf("mtls_certificate.adopted[%q]", fmt.Sprintf("%s-legacy-%d", prefix, i))
 		if values, ok := acctest.ResourceValues(state, addr); !ok || values["id"] == "" {

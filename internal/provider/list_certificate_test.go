@@ -173,12 +173,12 @@ list "mtls_certificate" "all" {
 	if r := ws.Run("plan", "-detailed-exitcode", "-input=false", "-no-color"); r.ExitCode != 0 {
 		t.Fatalf("plan after adopting: exit code %d, want 0 (no changes)\n%s%s\ngenerated:\n%s", r.ExitCode, r.Stdout, r.Stderr, generated)
 	}
-	state := ws.ShowJSON()
+	state := ws.MustRun("show", "-json", "-no-color").Stdout
 	for name, id := range ids {
 		if name == "gateway" {
 			continue
 		}
-		if !strings.Contains(fmt.Sprint(state), id) {
+		if !strings.Contains(state, id) {
 			t.Errorf("certificate %s (%q) is not in state after the apply", id, name)
 		}
 	}

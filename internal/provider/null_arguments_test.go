@@ -337,7 +337,12 @@ func planAndShow(t *testing.T, ws *acctest.Workspace, env *acctest.Env, planFile
 	if r.ExitCode != 0 {
 		return out
 	}
-	shown := ws.ShowJSON(planFile)
+	// The whole of each section, as the CLI prints it: tfjson.Plan would
+	// leave out what it has no field for, such as action_reason.
+	var shown map[string]any
+	if err := json.Unmarshal([]byte(ws.MustRun("show", "-json", "-no-color", planFile).Stdout), &shown); err != nil {
+		t.Fatalf("decoding show -json: %v", err)
+	}
 	out.Plan = map[string]any{}
 	for _, section := range []string{"planned_values", "resource_changes", "prior_state", "output_changes", "errored"} {
 		out.Plan[section] = shown[section]

@@ -16,11 +16,8 @@ import (
 func plannedActions(t *testing.T, ws *acctest.Workspace, planFile string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	changes, _ := ws.ShowJSON(planFile)["resource_changes"].([]any)
-	for _, c := range changes {
-		rc, _ := c.(map[string]any)
-		change, _ := rc["change"].(map[string]any)
-		out[fmt.Sprint(rc["address"])] = fmt.Sprint(change["actions"])
+	for _, rc := range ws.SavedPlan(planFile).ResourceChanges {
+		out[rc.Address] = fmt.Sprint(rc.Change.Actions)
 	}
 	return out
 }

@@ -195,7 +195,7 @@ func TestAccCertificate_recoveredUploadWarns(t *testing.T) {
 		!strings.Contains(warnings[0].Detail, stored[0].ID) || warnings[0].Address != "mtls_certificate.this" {
 		t.Fatalf("apply warnings %+v, want one about recording %s after the lost answer", warnings, stored[0].ID)
 	}
-	values, _ := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.this")
+	values, _ := acctest.ResourceValues(ws.State().Values, "mtls_certificate.this")
 	if values["id"] != stored[0].ID {
 		t.Fatalf("state id %v, emulator id %s", values["id"], stored[0].ID)
 	}

@@ -47,18 +47,15 @@ resource "mtls_certificate" "many" {
 // stateIDs returns the ids of the mtls_certificate instances in ws's state.
 func stateIDs(t *testing.T, ws *acctest.Workspace) []string {
 	t.Helper()
-	values, _ := ws.ShowJSON()["values"].(map[string]any)
-	root, _ := values["root_module"].(map[string]any)
-	resources, _ := root["resources"].([]any)
 	var ids []string
-	for _, r := range resources {
-		res, _ := r.(map[string]any)
-		if res["type"] != "mtls_certificate" {
-			continue
+	if values := ws.State().Values; values != nil && values.RootModule != nil {
+		for _, res := range values.RootModule.Resources {
+			if res.Type != "mtls_certificate" {
+				continue
+			}
+			id, _ := res.AttributeValues["id"].(string)
+			ids = append(ids, id)
 		}
-		attrs, _ := res["values"].(map[string]any)
-		id, _ := attrs["id"].(string)
-		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	return ids

@@ -114,7 +114,7 @@ func TestAccCertificate_caQuotaNamesTheAccountsCAs(t *testing.T) {
 			if n := env.Emulator.CertificateCount(env.AccountID); n != 7 {
 				t.Errorf("the account holds %d certificates after the refusal, want the 7 it held", n)
 			}
-			if _, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.ca"); ok {
+			if _, ok := acctest.ResourceValues(ws.State().Values, "mtls_certificate.ca"); ok {
 				t.Error("mtls_certificate.ca is in state after a refused upload")
 			}
 		})

@@ -39,7 +39,7 @@ func planApplyDestroy(t *testing.T, env *acctest.Env, config string, want []want
 	checkWarnings(t, plan.Warnings(), want)
 	// A warning never stops the apply.
 	ws.MustRun("apply", "-json", "-input=false", "tfplan")
-	if _, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.this"); !ok {
+	if _, ok := acctest.ResourceValues(ws.State().Values, "mtls_certificate.this"); !ok {
 		t.Fatal("mtls_certificate.this is not in state after apply")
 	}
 	ws.MustRun("destroy", "-auto-approve", "-input=false", "-no-color")

@@ -1,13 +1,14 @@
 package provider_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/tf-mtls/terraform-provider-mtls/internal/acctest"
 	"github.com/tf-mtls/terraform-provider-mtls/internal/testcerts"
@@ -65,14 +66,10 @@ resource "mtls_certificate" "leaf" {
 	ws.Init()
 	t.Cleanup(func() { ws.Run("destroy", "-auto-approve", "-input=false", "-no-color") })
 	ws.MustRun("plan", "-input=false", "-no-color", "-out=tfplan")
-	planJSON, err := json.Marshal(ws.ShowJSON("tfplan"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertNoKey("the saved plan (show -json)", string(planJSON))
+	assertNoKey("the saved plan (show -json)", ws.MustRun("show", "-json", "-no-color", "tfplan").Stdout)
 	ws.MustRun("apply", "-input=false", "-no-color", "tfplan")
 	assertNoKey("the state file", stateFile())
-	state, ok := acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.leaf")
+	state, ok := acctest.ResourceValues(ws.State().Values, "mtls_certificate.leaf")
 	if !ok {
 		t.Fatal("mtls_certificate.leaf is not in state")
 	}
@@ -93,17 +90,17 @@ resource "mtls_certificate" "leaf" {
 	// A new version uploads the certificate again, with the key.
 	ws.SetConfig(config(2))
 	ws.MustRun("plan", "-input=false", "-no-color", "-out=tfplan2")
-	changes, _ := ws.ShowJSON("tfplan2")["resource_changes"].([]any)
+	changes := ws.SavedPlan("tfplan2").ResourceChanges
 	if len(changes) != 1 {
 		t.Fatalf("plan has %d resource changes, want 1", len(changes))
 	}
-	actions, _ := changes[0].(map[string]any)["change"].(map[string]any)["actions"].([]any)
-	if !slices.Equal(actions, []any{"delete", "create"}) {
+	actions := changes[0].Change.Actions
+	if !slices.Equal(actions, tfjson.Actions{tfjson.ActionDelete, tfjson.ActionCreate}) {
 		t.Fatalf("a new private_key_wo_version plans %v, want [delete create]", actions)
 	}
 	ws.MustRun("apply", "-input=false", "-no-color", "tfplan2")
 	assertNoKey("the state file after replacement", stateFile())
-	state, _ = acctest.ResourceValues(ws.ShowJSON(), "mtls_certificate.leaf")
+	state, _ = acctest.ResourceValues(ws.State().Values, "mtls_certificate.leaf")
 	if state["id"] == firstID {
 		t.Error("the certificate kept its id after a new private_key_wo_version")
 	}
