@@ -145,7 +145,12 @@ func TestAccCertificate_parallelApplyUnderFaults(t *testing.T) {
 	// On top of the random faults, the first three uploads are stored and
 	// then lose their answers: two slowly, which Cloudflare's clock places
 	// after they were sent, so they are recorded from the listing; one at
-	// once, which it cannot, so it is named for import.
+	// once, which the clock usually cannot place, so it is usually named for
+	// import. Under 200 parallel uploads the Date headers of the answers
+	// around it can narrow the clock enough to place it after all; it is
+	// then recorded. Either is sure: what this test asserts is that every
+	// stored certificate ends in state or named, once. Naming itself is
+	// TestAccCertificate_lostAnswerWithinTheSecond's.
 	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, Delay: slowCommit, CommitThenDrop: true, Times: 2})
 	env.Emulator.InjectFault(emulator.Fault{Route: emulator.RouteUpload, CommitThenDrop: true})
 
@@ -155,9 +160,6 @@ func TestAccCertificate_parallelApplyUnderFaults(t *testing.T) {
 	counts := env.Emulator.RequestCounts()
 	faults := env.Emulator.RandomFaultCounts()
 	imports, named := importedUnplaced(t, first, true)
-	if named == 0 {
-		t.Error("no certificate was named for import, though one upload was stored and dropped within the second")
-	}
 	if stored, inState := env.Emulator.CertificateCount(env.AccountID), len(stateIDs(t, ws)); stored != inState+named {
 		t.Fatalf("after the apply the emulator holds %d certificates, state %d, and %d were named for import", stored, inState, named)
 	}
