@@ -196,10 +196,17 @@ func certificateTimeouts(ctx context.Context) schema.Block {
 		DeleteDescription: timeoutDescription("a delete, its retries and the wait for the certificate's associations to drain", defaultDeleteTimeout) +
 			" A destroy uses the value in state, so a change reaches it only after an apply.",
 	}).(schema.SingleNestedBlock)
-	for name, def := range defaults {
-		attr := block.Attributes[name].(schema.StringAttribute)
-		attr.Validators = append(attr.Validators, positiveDuration{def})
-		block.Attributes[name] = attr
+	return refusingNotPositive(block, func(name string) time.Duration { return defaults[name] })
+}
+
+// refusingNotPositive adds to each attribute of a timeouts block the
+// validator that refuses a duration of zero or less; def names the
+// attribute's default.
+func refusingNotPositive(block schema.SingleNestedBlock, def func(name string) time.Duration) schema.SingleNestedBlock {
+	for name, attr := range block.Attributes {
+		s := attr.(schema.StringAttribute)
+		s.Validators = append(s.Validators, positiveDuration{def(name)})
+		block.Attributes[name] = s
 	}
 	return block
 }
@@ -237,14 +244,15 @@ func known(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
 // startOperation returns the API client and a context bounded by the
 // operation's timeout. The client is nil, with an error in diags, when the
 // operation cannot run.
-func (r *certificateResource) startOperation(
+func startOperation(
 	ctx context.Context,
+	data *providerData,
 	summary string,
 	timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics),
 	defaultTimeout time.Duration,
 	diags *diag.Diagnostics,
 ) (context.Context, context.CancelFunc, *cfapi.Client) {
-	if r.data == nil {
+	if data == nil {
 		diags.AddError(summary, unconfiguredDetail)
 		return ctx, func() {}, nil
 	}
@@ -255,7 +263,7 @@ func (r *certificateResource) startOperation(
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	ctx, end := withRateLimitWarning(ctx, summary, diags)
-	return ctx, func() { end(); cancel() }, r.data.client
+	return ctx, func() { end(); cancel() }, data.client
 }
 
 func (r *certificateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -264,7 +272,7 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel, client := r.startOperation(ctx, createSummary, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	ctx, cancel, client := startOperation(ctx, r.data, createSummary, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -330,7 +338,7 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	// is gone: the framework requires an identity from every Read, and state
 	// written before identity existed (or by a CLI older than 1.12) has none.
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.AccountID, state.ID)...)
-	ctx, cancel, client := r.startOperation(ctx, readSummary, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	ctx, cancel, client := startOperation(ctx, r.data, readSummary, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -386,7 +394,7 @@ func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel, client := r.startOperation(ctx, deleteSummary, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	ctx, cancel, client := startOperation(ctx, r.data, deleteSummary, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return

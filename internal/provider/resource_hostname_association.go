@@ -122,12 +122,7 @@ func hostnameAssociationTimeouts(ctx context.Context) schema.Block {
 		DeleteDescription: timeoutDescription("a destroy (one replace that removes the hostnames) and its retries", defaultHostnameTimeout) +
 			" A destroy uses the value in state, so a change reaches it only after an apply.",
 	}).(schema.SingleNestedBlock)
-	for name, attr := range block.Attributes {
-		s := attr.(schema.StringAttribute)
-		s.Validators = append(s.Validators, positiveDuration{defaultHostnameTimeout})
-		block.Attributes[name] = s
-	}
-	return block
+	return refusingNotPositive(block, func(string) time.Duration { return defaultHostnameTimeout })
 }
 
 func (r *hostnameAssociationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -153,25 +148,14 @@ func (r *hostnameAssociationResource) ModifyPlan(ctx context.Context, req resour
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
-// begin returns the API client and a context bounded by the operation's
-// timeout, or adds an error to diags and returns a nil client.
+// begin is startOperation with the association's default timeout.
 func (r *hostnameAssociationResource) begin(
 	ctx context.Context,
 	summary string,
 	timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics),
 	diags *diag.Diagnostics,
 ) (context.Context, context.CancelFunc, *cfapi.Client) {
-	if r.data == nil {
-		diags.AddError(summary, unconfiguredDetail)
-		return ctx, func() {}, nil
-	}
-	d, timeoutDiags := timeout(ctx, defaultHostnameTimeout)
-	if diags.Append(timeoutDiags...); diags.HasError() {
-		return ctx, func() {}, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, d)
-	ctx, end := withRateLimitWarning(ctx, summary, diags)
-	return ctx, func() { end(); cancel() }, r.data.client
+	return startOperation(ctx, r.data, summary, timeout, defaultHostnameTimeout, diags)
 }
 
 func (r *hostnameAssociationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
