@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -58,28 +59,38 @@ func importIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity) (acco
 	if diags.HasError() {
 		return "", "", diags
 	}
-	for _, attr := range []struct {
-		name  string
-		value types.String
-	}{{"account_id", got.AccountID}, {"id", got.ID}} {
-		if attr.value.IsNull() || attr.value.IsUnknown() || attr.value.ValueString() == "" {
-			diags.AddAttributeError(path.Root(attr.name), "Invalid Import Identity",
-				fmt.Sprintf("The import identity has no %s. Set both account_id and id, for example: %s", attr.name, identityExample))
+	diags.Append(checkImportIdentity(identityExample,
+		identityPart{"account_id", got.AccountID, checkAccountID},
+		identityPart{"id", got.ID, checkCertificateID})...)
+	return got.AccountID.ValueString(), got.ID.ValueString(), diags
+}
+
+// identityPart is one attribute of an import block's identity, and the
+// check of its value that the import ID's part gets too.
+type identityPart struct {
+	name  string
+	value types.String
+	check func(string) error
+}
+
+// checkImportIdentity checks each part of an import block's identity: it
+// must be set, and pass its check. Each error is on the attribute at fault
+// and shows example.
+func checkImportIdentity(example string, parts ...identityPart) (diags diag.Diagnostics) {
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = p.name
+	}
+	for _, p := range parts {
+		if !known(p.value) || p.value.ValueString() == "" {
+			diags.AddAttributeError(path.Root(p.name), "Invalid Import Identity", fmt.Sprintf(
+				"The import identity has no %s. Set both %s, for example: %s", p.name, strings.Join(names, " and "), example))
+		} else if err := p.check(p.value.ValueString()); err != nil {
+			diags.AddAttributeError(path.Root(p.name), "Invalid Import Identity", fmt.Sprintf(
+				"In the import identity, %s. Expected, for example: %s", err, example))
 		}
 	}
-	if diags.HasError() {
-		return "", "", diags
-	}
-	accountID, id = got.AccountID.ValueString(), got.ID.ValueString()
-	if err := checkAccountID(accountID); err != nil {
-		diags.AddAttributeError(path.Root("account_id"), "Invalid Import Identity",
-			fmt.Sprintf("In the import identity, %s. Expected, for example: %s", err, identityExample))
-	}
-	if err := checkCertificateID(id); err != nil {
-		diags.AddAttributeError(path.Root("id"), "Invalid Import Identity",
-			fmt.Sprintf("In the import identity, %s. Expected, for example: %s", err, identityExample))
-	}
-	return accountID, id, diags
+	return diags
 }
 
 const identityExample = `identity = { account_id = "0123456789abcdef0123456789abcdef", id = "2d8c3c9e-6b0c-4f7e-9a51-2c1f0e6d7a10" }`

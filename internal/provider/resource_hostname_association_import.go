@@ -96,22 +96,10 @@ func hostnameImportIdentity(ctx context.Context, identity *tfsdk.ResourceIdentit
 	if diags.Append(identity.Get(ctx, &got)...); diags.HasError() {
 		return "", "", diags
 	}
-	zoneID, certID = got.ZoneID.ValueString(), got.MTLSCertificateID.ValueString()
-	for _, attr := range []struct {
-		name  string
-		value types.String
-		check func(string) error
-	}{{"zone_id", got.ZoneID, checkZoneID}, {"mtls_certificate_id", got.MTLSCertificateID, checkCertificateID}} {
-		switch {
-		case !known(attr.value) || attr.value.ValueString() == "":
-			diags.AddAttributeError(path.Root(attr.name), "Invalid Import Identity", fmt.Sprintf(
-				"The import identity has no %s. Set both zone_id and mtls_certificate_id, for example: %s", attr.name, hostnameIdentityExample))
-		case attr.check(attr.value.ValueString()) != nil:
-			diags.AddAttributeError(path.Root(attr.name), "Invalid Import Identity", fmt.Sprintf(
-				"In the import identity, %s. Expected, for example: %s", attr.check(attr.value.ValueString()), hostnameIdentityExample))
-		}
-	}
-	return zoneID, certID, diags
+	diags.Append(checkImportIdentity(hostnameIdentityExample,
+		identityPart{"zone_id", got.ZoneID, checkZoneID},
+		identityPart{"mtls_certificate_id", got.MTLSCertificateID, checkCertificateID})...)
+	return got.ZoneID.ValueString(), got.MTLSCertificateID.ValueString(), diags
 }
 
 func checkZoneID(zoneID string) error {
