@@ -263,9 +263,6 @@ func (a *answer) certificate(operation, subject string, env envelopeFields, chec
 	if err := a.result(operation, subject, env); err != nil {
 		return nil, err
 	}
-	if kind := jsonKind([]byte(env.result.Raw())); kind != "an object" {
-		return nil, a.unreadable(operation, subject, fmt.Sprintf(`"result" is %s, not a certificate`, kind), nil)
-	}
 	out, reason := check("result")
 	if reason != "" {
 		return nil, a.unreadable(operation, subject, reason, nil)
@@ -372,10 +369,7 @@ var certificateFieldNames = [...]string{"id", "ca", "name", "certificates", "iss
 // what is wrong with it.
 func fromSDK(path string, c *mtls_certificates.MTLSCertificate) (*Certificate, string) {
 	m := c.JSON
-	if reason := notAn(path, m.RawJSON(), "a certificate"); reason != "" {
-		return nil, reason
-	}
-	return checkCertificate(path, Certificate{
+	return checkCertificate(path, m.RawJSON(), Certificate{
 		ID: c.ID, Name: c.Name, CA: c.CA, Certificates: c.Certificates, Issuer: c.Issuer,
 		SerialNumber: c.SerialNumber, Signature: c.Signature, Type: string(c.Type),
 	}, m.ID, m.CA, m.Name, m.Certificates, m.Issuer, m.SerialNumber, m.Signature, m.Type, m.ExpiresOn, m.UploadedOn)
@@ -385,18 +379,22 @@ func fromSDK(path string, c *mtls_certificates.MTLSCertificate) (*Certificate, s
 // of the same shape.
 func fromNewResponse(path string, c *mtls_certificates.MTLSCertificateNewResponse) (*Certificate, string) {
 	m := c.JSON
-	return checkCertificate(path, Certificate{
+	return checkCertificate(path, m.RawJSON(), Certificate{
 		ID: c.ID, Name: c.Name, CA: c.CA, Certificates: c.Certificates, Issuer: c.Issuer,
 		SerialNumber: c.SerialNumber, Signature: c.Signature, Type: string(c.Type),
 	}, m.ID, m.CA, m.Name, m.Certificates, m.Issuer, m.SerialNumber, m.Signature, m.Type, m.ExpiresOn, m.UploadedOn)
 }
 
 // checkCertificate returns cert with its times, or says what is wrong with
-// it, from the metadata of its fields (in certificateFieldNames' order):
+// it, from its raw JSON (an object) and the metadata of its fields (in
+// certificateFieldNames' order):
 // the fields the provider relies on must be there, and every known field
 // must have its type, so that a value of the wrong type never reaches
 // state as a zero value (the SDK's decoder turns a number into a string).
-func checkCertificate[F field](path string, cert Certificate, meta ...F) (*Certificate, string) {
+func checkCertificate[F field](path, raw string, cert Certificate, meta ...F) (*Certificate, string) {
+	if reason := notAn(path, raw, "a certificate"); reason != "" {
+		return nil, reason
+	}
 	id, ca := meta[0], meta[1]
 	for i, f := range []F{id, ca} {
 		if f.IsMissing() {
